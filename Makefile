@@ -1,0 +1,34 @@
+# Two entry points: `make demo` (set up, run the quickstart campaign) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+# A CPU build of torch is installed first so that pip does not pull a multi-GB CUDA build.
+# With a GPU: `make demo TORCH=torch` (or install the build for your CUDA into .venv first).
+TORCH ?= torch==2.13.0
+BIN := $(VENV)/bin
+READY := $(VENV)/.junkan-installed
+ifndef STORE
+STORE := runs/quickstart-$(shell date +%Y%m%d-%H%M%S)
+endif
+
+.PHONY: setup demo test lint
+
+$(READY): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(READY)
+
+demo: setup
+	$(BIN)/junkan validate examples/quickstart.yaml
+	$(BIN)/junkan run examples/quickstart.yaml --store $(STORE)
+	@echo "store: $(STORE)   (inspect with: $(BIN)/junkan status $(STORE) --json)"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest

@@ -1,0 +1,44 @@
+"""Bluesky plans that make a sample and measure it."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import bluesky.plan_stubs as bps
+import bluesky.preprocessors as bpp
+from bluesky.utils import MsgGenerator
+
+from instruments.counter import SimulatedCounter
+from instruments.synthesis import SimulatedSynthesis
+
+
+def make_and_count(
+    synthesis: SimulatedSynthesis,
+    counters: Sequence[SimulatedCounter],
+    composition: Mapping[str, float],
+    count_time_s: float,
+    md: Mapping[str, Any] | None = None,
+) -> MsgGenerator[None]:
+    """One run: make a film of `composition`, count on it with every counter, emit one event."""
+    composition = {e: float(composition[e]) for e in synthesis.elements}
+    start_md = {
+        "plan_name": "make_and_count",
+        "plan_args": {"composition": composition, "count_time_s": float(count_time_s)},
+        "composition": composition,
+        "composition_units": "at. fraction",
+        "count_time_s": float(count_time_s),
+        "detectors": [counter.name for counter in counters],
+        **(md or {}),
+    }
+    setpoints: list[Any] = []
+    for element, fraction in composition.items():
+        setpoints += [synthesis.fraction(element), fraction]
+    for counter in counters:
+        setpoints += [counter.count_time_s, float(count_time_s)]
+
+    @bpp.run_decorator(md=start_md)
+    def run() -> MsgGenerator[None]:
+        yield from bps.mv(*setpoints)
+        yield from bps.trigger(synthesis, wait=True)
+        yield from bps.trigger_and_read([*counters, synthesis])
+
+    yield from run()

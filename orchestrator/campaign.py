@@ -1,0 +1,180 @@
+"""The campaign file, validated: what to search, what to measure, how to decide, when to stop."""
+
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from instruments import describe_simulated_world
+from policies import CompositionSimplex, DesignSpaceError, Objective
+
+
+class CampaignFileError(ValueError):
+    """A campaign file that cannot run; `problems` lists every error found, each naming its field."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        noun = "error" if len(problems) == 1 else "errors"
+        super().__init__(f"{source}: {len(problems)} {noun}\n{lines}")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Bounds = Annotated[list[float], Field(min_length=2, max_length=2)]
+
+
+class SpaceSpec(Strict):
+    composition: dict[str, Bounds] = Field(
+        description="element -> [lower, upper] atomic fraction; fractions sum to 1"
+    )
+
+    @model_validator(mode="after")
+    def _simplex_not_empty(self) -> "SpaceSpec":
+        self.simplex()
+        return self
+
+    def simplex(self) -> CompositionSimplex:
+        try:
+            return CompositionSimplex.from_bounds(self.composition)
+        except DesignSpaceError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class ObjectiveSpec(Strict):
+    name: str = Field(min_length=1)
+    goal: Literal["maximize", "minimize"] = "maximize"
+
+
+class InstrumentSpec(Strict):
+    kind: Literal["simulated"] = "simulated"
+    world: str = Field(min_length=1, description="a shipped world name or 'module:attribute'")
+    count_time_s: float = Field(gt=0, default=1.0)
+
+
+class PolicySpec(Strict):
+    kind: Literal["qlognei", "sobol"] = "qlognei"
+    n_sobol: int = Field(ge=1, default=5)
+    num_restarts: int = Field(ge=1, default=4)
+    raw_samples: int = Field(ge=1, default=128)
+    mc_samples: int = Field(ge=1, default=128)
+
+
+class CampaignSpec(Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    description: str = ""
+    space: SpaceSpec
+    objectives: list[ObjectiveSpec] = Field(min_length=1)
+    instrument: InstrumentSpec
+    policy: PolicySpec = PolicySpec()
+    budget: int = Field(gt=0, description="number of measurements")
+    seed: int = Field(ge=0, default=0)
+
+    @model_validator(mode="after")
+    def _objectives_fit_policy(self) -> "CampaignSpec":
+        names = [o.name for o in self.objectives]
+        if len(set(names)) != len(names):
+            raise ValueError(f"objective names repeat: {names}")
+        if self.policy.kind == "qlognei" and len(self.objectives) != 1:
+            raise ValueError(
+                f"policy 'qlognei' optimises one objective; this campaign has {len(names)}: {names}"
+            )
+        return self
+
+    @property
+    def elements(self) -> tuple[str, ...]:
+        return tuple(self.space.composition)
+
+    def policy_objectives(self) -> list[Objective]:
+        return [Objective(o.name, o.goal) for o in self.objectives]
+
+
+def _valid_keys(loc: tuple[Any, ...]) -> list[str] | None:
+    """Field names of the model that holds the last part of `loc`, for 'unknown key' errors."""
+    model: type[BaseModel] = CampaignSpec
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        annotation = field.annotation
+        if get_origin(annotation) is list:
+            annotation = get_args(annotation)[0]
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return list(model.model_fields)
+
+
+def describe_validation_errors(error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            valid = _valid_keys(loc)
+            hint = f"; valid keys here: {', '.join(valid)}" if valid else ""
+            problems.append(f"{where}: unknown key{hint}")
+        elif item["type"] == "missing":
+            problems.append(f"{where}: required, but missing")
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+            shown = item.get("input")
+            got = "" if isinstance(shown, dict | list) else f" (got {shown!r})"
+            problems.append(f"{where}: {message}{got}")
+    return problems
+
+
+def _check_against_instrument(spec: CampaignSpec) -> list[str]:
+    """What only the instrument can tell: does the world have these elements and objectives?"""
+    try:
+        described = describe_simulated_world(spec.instrument.world)
+    except ValueError as exc:
+        return [f"instrument.world: {exc}"]
+    problems = []
+    if set(spec.elements) != set(described.elements):
+        problems.append(
+            f"space.composition: elements {list(spec.elements)} do not match world "
+            f"{spec.instrument.world!r}, which has {list(described.elements)}"
+        )
+    for i, objective in enumerate(spec.objectives):
+        if objective.name not in described.quantity_units:
+            problems.append(
+                f"objectives.{i}.name: world {spec.instrument.world!r} does not measure "
+                f"{objective.name!r}; it measures {sorted(described.quantity_units)}"
+            )
+    return problems
+
+
+def parse_campaign(text: str, source: str = "campaign file") -> CampaignSpec:
+    """A validated campaign from YAML text, or a CampaignFileError listing every problem."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CampaignFileError(source, [f"not valid YAML: {exc}"]) from None
+    if not isinstance(raw, dict):
+        raise CampaignFileError(
+            source, [f"expected a mapping of keys (name, space, ...), got {type(raw).__name__}"]
+        )
+    try:
+        spec = CampaignSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise CampaignFileError(source, describe_validation_errors(exc)) from None
+    problems = _check_against_instrument(spec)
+    if problems:
+        raise CampaignFileError(source, problems)
+    return spec
+
+
+def load_campaign(path: Path) -> tuple[CampaignSpec, str]:
+    """The validated spec and the exact text it came from (the store freezes the text)."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise CampaignFileError(str(path), [f"cannot read: {exc.strerror}"]) from None
+    return parse_campaign(text, str(path)), text

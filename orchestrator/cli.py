@@ -1,0 +1,166 @@
+"""The `junkan` command: run, status and validate campaigns."""
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from orchestrator.campaign import CampaignFileError, load_campaign
+from orchestrator.local_executor import LocalExecutor
+from orchestrator.loop import CampaignLoop
+from orchestrator.loop import Progress as LoopProgress
+from orchestrator.state import CampaignState
+from orchestrator.store import CampaignStore, StoreError
+from orchestrator.wiring import build_instrument, build_policy
+
+app = typer.Typer(
+    help="junkan: closed-loop campaigns for autonomous materials labs.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+BAD_INPUT = 2
+CAMPAIGN_FAILED = 1
+
+
+def _refuse(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(BAD_INPUT)
+
+
+@app.command()
+def validate(campaign: Annotated[Path, typer.Argument(help="campaign file (YAML)")]) -> None:
+    """Check a campaign file and explain every error found."""
+    try:
+        spec, _ = load_campaign(campaign)
+    except CampaignFileError as exc:
+        raise _refuse(str(exc)) from None
+    out.print(
+        f"{campaign}: campaign {spec.name!r} is valid: {len(spec.elements)} elements "
+        f"{list(spec.elements)}, objectives {[o.name for o in spec.objectives]}, "
+        f"policy {spec.policy.kind}, budget {spec.budget}",
+        highlight=False,
+    )
+
+
+@app.command()
+def run(
+    campaign: Annotated[Path, typer.Argument(help="campaign file (YAML)")],
+    store: Annotated[Path, typer.Option(help="new or empty directory for the campaign's store")],
+    seed: Annotated[int | None, typer.Option(help="overrides the campaign file's seed")] = None,
+) -> None:
+    """Run a campaign to its budget, writing its store."""
+    try:
+        spec, text = load_campaign(campaign)
+    except CampaignFileError as exc:
+        raise _refuse(str(exc)) from None
+    if seed is not None and seed < 0:
+        raise _refuse(f"--seed must be >= 0, got {seed}")
+    run_seed = spec.seed if seed is None else seed
+    try:
+        campaign_store = CampaignStore.create(store, spec, text)
+    except StoreError as exc:
+        raise _refuse(str(exc)) from None
+
+    instrument = build_instrument(spec, run_seed)
+    loop = CampaignLoop(
+        campaign_store,
+        build_policy(spec, run_seed),
+        instrument,
+        LocalExecutor(instrument.devices),
+        seed=run_seed,
+    )
+    objective = spec.objectives[0].name
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("best {task.fields[best]}"),
+        TextColumn("decision {task.fields[decision]}"),
+        TimeElapsedColumn(),
+        console=out,
+    ) as progress:
+        task = progress.add_task(spec.name, total=spec.budget, best="-", decision="-")
+
+        def show(step: LoopProgress) -> None:
+            best = step.state.best(objective)
+            progress.update(
+                task,
+                completed=len(step.state.observations),
+                best=f"{objective}={best.values[objective]:.4g}" if best else "-",
+                decision=f"{step.decision_seconds:.2f}s",
+            )
+
+        state = loop.run(on_progress=show)
+    _print_summary(state, store)
+    if state.status != "finished":
+        raise typer.Exit(CAMPAIGN_FAILED)
+
+
+@app.command()
+def status(
+    store: Annotated[Path, typer.Argument(help="a campaign's store directory")],
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Print a campaign's state from its event log."""
+    try:
+        state = CampaignStore.open(store).state()
+    except StoreError as exc:
+        raise _refuse(str(exc)) from None
+    if as_json:
+        print(json.dumps(status_document(state), indent=2))
+    else:
+        _print_summary(state, store)
+
+
+def status_document(state: CampaignState) -> dict[str, Any]:
+    best = state.best()
+    return {
+        "campaign": state.campaign,
+        "state": state.status,
+        "n_observations": len(state.observations),
+        "budget": state.budget,
+        "seed": state.seed,
+        "objectives": state.objectives,
+        "units": state.units,
+        "best": best.model_dump() if best else None,
+        "n_faults": len(state.faults),
+        "faults": [f.model_dump() for f in state.faults],
+        "model_id": state.model_id,
+        "pending": state.pending,
+        "decision_seconds_median": _median(state.decision_seconds),
+        "observations": [o.model_dump() for o in state.observations],
+    }
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
+
+
+def _print_summary(state: CampaignState, store: Path) -> None:
+    best = state.best()
+    out.print(f"campaign   {state.campaign}  ({store})", highlight=False)
+    out.print(f"state      {state.status}", highlight=False)
+    out.print(f"measured   {len(state.observations)} of {state.budget}", highlight=False)
+    if best is not None:
+        name = next(iter(state.objectives))
+        composition = " ".join(f"{e}{v:.3f}" for e, v in best.condition.items())
+        sd = best.variances[name] ** 0.5
+        unit = state.units.get(name, "")
+        out.print(
+            f"best       {name} = {best.values[name]:.4g} ± {sd:.2g} {unit} at {composition}"
+            f" ({best.proposal_id})",
+            highlight=False,
+        )
+    out.print(f"faults     {len(state.faults)}", highlight=False)
+    for fault in state.faults:
+        out.print(f"  - {fault.kind}: {fault.message}", highlight=False)

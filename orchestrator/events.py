@@ -1,0 +1,111 @@
+"""Every fact of a campaign as an immutable, timestamped event; the log holds nothing else."""
+
+import time
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from orchestrator.observation import Observation
+
+SCHEMA_VERSION = 1
+
+
+class EventBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: int = SCHEMA_VERSION
+    seq: int = -1  # set by the log on append
+    time: float = Field(default_factory=time.time)
+
+
+class CampaignStarted(EventBase):
+    type: Literal["CampaignStarted"] = "CampaignStarted"
+    campaign: str
+    campaign_sha256: str
+    budget: int
+    seed: int
+    elements: list[str]
+    objectives: dict[str, str]  # name -> goal
+    units: dict[str, str]  # objective -> units
+    junkan_version: str
+
+
+class ProposalRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    proposal_id: str
+    condition: dict[str, float]
+    measurement: dict[str, float]
+    reason: str
+    acquisition_value: float | None = None
+    model_id: str | None = None
+    generator: str = ""
+
+
+class Proposed(EventBase):
+    type: Literal["Proposed"] = "Proposed"
+    proposal: ProposalRecord
+    decision_seconds: float
+    policy_state: dict
+
+
+class Submitted(EventBase):
+    type: Literal["Submitted"] = "Submitted"
+    proposal_id: str
+    executor: str
+
+
+class RunStarted(EventBase):
+    type: Literal["RunStarted"] = "RunStarted"
+    proposal_id: str
+    run_uid: str
+
+
+class RunFinished(EventBase):
+    type: Literal["RunFinished"] = "RunFinished"
+    proposal_id: str
+    run_uid: str
+    exit_status: str
+    reason: str = ""
+
+
+class Observed(EventBase):
+    type: Literal["Observed"] = "Observed"
+    observation: Observation
+
+
+class ModelUpdated(EventBase):
+    type: Literal["ModelUpdated"] = "ModelUpdated"
+    model_id: str
+    n_train: int
+    fit_seconds: float
+    summary: dict[str, float]
+
+
+class Faulted(EventBase):
+    type: Literal["Faulted"] = "Faulted"
+    kind: Literal["device", "reducer", "policy", "executor"]
+    message: str
+    proposal_id: str | None = None
+
+
+class CampaignFinished(EventBase):
+    type: Literal["CampaignFinished"] = "CampaignFinished"
+    status: Literal["finished", "failed"]
+    reason: str
+
+
+Event = Annotated[
+    CampaignStarted
+    | Proposed
+    | Submitted
+    | RunStarted
+    | RunFinished
+    | Observed
+    | ModelUpdated
+    | Faulted
+    | CampaignFinished,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -1,0 +1,86 @@
+"""CampaignState: a pure fold of the event log."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from orchestrator.events import (
+    CampaignFinished,
+    CampaignStarted,
+    Event,
+    Faulted,
+    ModelUpdated,
+    Observed,
+    Proposed,
+)
+from orchestrator.observation import Observation
+
+Status = Literal["created", "running", "finished", "failed"]
+
+
+@dataclass
+class CampaignState:
+    campaign: str = ""
+    status: Status = "created"
+    budget: int = 0
+    seed: int = 0
+    elements: list[str] = field(default_factory=list)
+    objectives: dict[str, str] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+    observations: list[Observation] = field(default_factory=list)
+    proposals: dict[str, Proposed] = field(default_factory=dict)
+    faults: list[Faulted] = field(default_factory=list)
+    model_id: str | None = None
+    decision_seconds: list[float] = field(default_factory=list)
+    started_at: float | None = None
+    finished_at: float | None = None
+    finish_reason: str = ""
+    n_events: int = 0
+
+    @property
+    def pending(self) -> list[str]:
+        """Proposals not yet observed."""
+        observed = {o.proposal_id for o in self.observations}
+        return [pid for pid in self.proposals if pid not in observed]
+
+    def best(self, objective: str | None = None) -> Observation | None:
+        """The observation with the best measured value of `objective` (the first one by default)."""
+        if not self.observations or not self.objectives:
+            return None
+        name = objective or next(iter(self.objectives))
+        sign = 1.0 if self.objectives[name] == "maximize" else -1.0
+        return max(self.observations, key=lambda o: sign * o.values[name])
+
+    def apply(self, event: Event) -> "CampaignState":
+        self.n_events += 1
+        match event:
+            case CampaignStarted():
+                self.campaign = event.campaign
+                self.status = "running"
+                self.budget = event.budget
+                self.seed = event.seed
+                self.elements = list(event.elements)
+                self.objectives = dict(event.objectives)
+                self.units = dict(event.units)
+                self.started_at = event.time
+            case Proposed():
+                self.proposals[event.proposal.proposal_id] = event
+                self.decision_seconds.append(event.decision_seconds)
+            case Observed():
+                self.observations.append(event.observation)
+            case ModelUpdated():
+                self.model_id = event.model_id
+            case Faulted():
+                self.faults.append(event)
+            case CampaignFinished():
+                self.status = event.status
+                self.finished_at = event.time
+                self.finish_reason = event.reason
+        return self
+
+
+def fold(events: Iterable[Event]) -> CampaignState:
+    state = CampaignState()
+    for event in events:
+        state.apply(event)
+    return state

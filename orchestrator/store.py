@@ -1,0 +1,126 @@
+"""A campaign's directory: the frozen campaign file, the event log and observations.zarr."""
+
+import hashlib
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import yaml
+
+from orchestrator.campaign import CampaignSpec, parse_campaign
+from orchestrator.event_log import EventLog
+from orchestrator.events import Event
+from orchestrator.observation_table import observations_dataset, write_zarr_atomically
+from orchestrator.state import CampaignState, fold
+
+CAMPAIGN_FILE = "campaign.yaml"
+EVENT_LOG_FILE = "events.jsonl"
+OBSERVATIONS_ZARR = "observations.zarr"
+
+
+class StoreError(ValueError):
+    """A store directory that cannot be used as asked; the message says what it holds."""
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class CampaignStore:
+    """The event log is the truth; observations.zarr is a view rebuilt from it after each change."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.campaign_text = (path / CAMPAIGN_FILE).read_text()
+        self.log = EventLog(path / EVENT_LOG_FILE)
+
+    @property
+    def observations_path(self) -> Path:
+        return self.path / OBSERVATIONS_ZARR
+
+    @classmethod
+    def create(cls, path: Path, spec: CampaignSpec, campaign_text: str) -> "CampaignStore":
+        """A new store, all or nothing: built in a hidden sibling directory, then renamed."""
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise StoreError(f"store {path} is a file; give a directory path")
+        if path.is_dir() and any(path.iterdir()):
+            held = path / CAMPAIGN_FILE
+            if not held.exists():
+                raise StoreError(
+                    f"store {path} is not empty and holds no junkan campaign; give a new or empty directory"
+                )
+            if text_sha256(held.read_text()) != text_sha256(campaign_text):
+                held_name = _campaign_name(held)
+                raise StoreError(
+                    f"store {path} already holds a different campaign ({held_name!r}); "
+                    "give a new or empty directory for campaign "
+                    f"{spec.name!r}"
+                )
+            raise StoreError(
+                f"store {path} already holds campaign {spec.name!r}; give a new or empty "
+                "directory to run it again"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.creating")
+        try:
+            staging.mkdir()
+            (staging / CAMPAIGN_FILE).write_text(campaign_text)
+            (staging / EVENT_LOG_FILE).touch()
+            write_zarr_atomically(
+                observations_dataset([], spec.elements, [o.name for o in spec.objectives], {}, spec.name),
+                staging / OBSERVATIONS_ZARR,
+            )
+            _fsync_dir(staging)
+            if path.is_dir():
+                path.rmdir()  # empty, checked above
+            staging.rename(path)
+            _fsync_dir(path.parent)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return cls(path)
+
+    @classmethod
+    def open(cls, path: Path) -> "CampaignStore":
+        path = Path(path)
+        if not (path / CAMPAIGN_FILE).exists() or not (path / EVENT_LOG_FILE).exists():
+            raise StoreError(f"{path} is not a junkan store: it needs {CAMPAIGN_FILE} and {EVENT_LOG_FILE}")
+        return cls(path)
+
+    def spec(self) -> CampaignSpec:
+        return parse_campaign(self.campaign_text, str(self.path / CAMPAIGN_FILE))
+
+    def append(self, event: Event) -> Event:
+        return self.log.append(event)
+
+    def state(self) -> CampaignState:
+        return fold(self.log.read())
+
+    def write_observations(self, state: CampaignState) -> None:
+        write_zarr_atomically(
+            observations_dataset(
+                state.observations,
+                state.elements,
+                list(state.objectives),
+                state.units,
+                state.campaign,
+            ),
+            self.observations_path,
+        )
+
+
+def _campaign_name(campaign_file: Path) -> str:
+    try:
+        return str(yaml.safe_load(campaign_file.read_text()).get("name", "unnamed"))
+    except (yaml.YAMLError, AttributeError):
+        return "unreadable"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

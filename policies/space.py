@@ -1,0 +1,116 @@
+"""Design spaces: the composition simplex with per-element bounds, in the coordinates models use."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+SIMPLEX_TOLERANCE = 1e-6
+
+
+class DesignSpaceError(ValueError):
+    """A design space that cannot hold any condition, or a condition outside it."""
+
+
+@dataclass(frozen=True)
+class CompositionSimplex:
+    """Atomic fractions of `elements` that sum to 1, each within its [lower, upper] bounds.
+
+    Models see the first d-1 fractions ("free coordinates"); the last is 1 minus their sum,
+    which turns the equality constraint into two linear inequalities (faster to optimise).
+    """
+
+    elements: tuple[str, ...]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        d = len(self.elements)
+        if d < 2:
+            raise DesignSpaceError(f"a composition needs at least 2 elements, got {list(self.elements)}")
+        if len(set(self.elements)) != d:
+            raise DesignSpaceError(f"elements repeat: {list(self.elements)}")
+        if len(self.lower) != d or len(self.upper) != d:
+            raise DesignSpaceError("give one lower and one upper bound per element")
+        for element, lo, hi in zip(self.elements, self.lower, self.upper, strict=True):
+            if not (0.0 <= lo <= hi <= 1.0):
+                raise DesignSpaceError(f"bounds of {element} are [{lo}, {hi}]; need 0 <= lower <= upper <= 1")
+        if sum(self.lower) > 1.0 + SIMPLEX_TOLERANCE:
+            raise DesignSpaceError(
+                f"lower bounds sum to {sum(self.lower):.4g} > 1: no composition fits "
+                f"{dict(zip(self.elements, self.lower, strict=True))}"
+            )
+        if sum(self.upper) < 1.0 - SIMPLEX_TOLERANCE:
+            raise DesignSpaceError(
+                f"upper bounds sum to {sum(self.upper):.4g} < 1: no composition fits "
+                f"{dict(zip(self.elements, self.upper, strict=True))}"
+            )
+
+    @classmethod
+    def from_bounds(cls, bounds: Mapping[str, Sequence[float]]) -> "CompositionSimplex":
+        return cls(
+            elements=tuple(bounds),
+            lower=tuple(float(b[0]) for b in bounds.values()),
+            upper=tuple(float(b[1]) for b in bounds.values()),
+        )
+
+    @property
+    def dim(self) -> int:
+        """Number of free coordinates (elements minus one)."""
+        return len(self.elements) - 1
+
+    def effective_bounds(self) -> np.ndarray:
+        """(2, d) bounds tightened by the simplex: lo_i >= 1 - sum(hi_others), hi_i <= 1 - sum(lo_others)."""
+        lo, hi = np.array(self.lower), np.array(self.upper)
+        tight_lo = np.maximum(lo, 1.0 - (hi.sum() - hi))
+        tight_hi = np.minimum(hi, 1.0 - (lo.sum() - lo))
+        return np.stack([tight_lo, tight_hi])
+
+    def free_bounds(self) -> torch.Tensor:
+        """(2, d-1) box of the free coordinates, float64."""
+        return torch.tensor(self.effective_bounds()[:, :-1], dtype=torch.float64)
+
+    def inequality_constraints(self) -> list[tuple[torch.Tensor, torch.Tensor, float]]:
+        """BoTorch constraints (sum coef*z >= rhs) keeping the last fraction within its bounds."""
+        lo_last, hi_last = self.effective_bounds()[:, -1]
+        idx = torch.arange(self.dim)
+        ones = torch.ones(self.dim, dtype=torch.float64)
+        return [(idx, -ones, float(lo_last) - 1.0), (idx, ones, 1.0 - float(hi_last))]
+
+    def to_free(self, compositions: np.ndarray) -> np.ndarray:
+        return np.atleast_2d(np.asarray(compositions, dtype=float))[:, :-1]
+
+    def from_free(self, free: np.ndarray) -> np.ndarray:
+        z = np.atleast_2d(np.asarray(free, dtype=float))
+        return np.column_stack([z, 1.0 - z.sum(axis=1)])
+
+    def contains(self, compositions: np.ndarray, tol: float = SIMPLEX_TOLERANCE) -> np.ndarray:
+        """Which rows are on the simplex and within bounds."""
+        x = np.atleast_2d(np.asarray(compositions, dtype=float))
+        return (
+            (np.abs(x.sum(axis=1) - 1.0) <= tol)
+            & np.all(x >= np.array(self.lower) - tol, axis=1)
+            & np.all(x <= np.array(self.upper) + tol, axis=1)
+        )
+
+    def as_dict(self, composition: Sequence[float]) -> dict[str, float]:
+        return {e: float(v) for e, v in zip(self.elements, composition, strict=True)}
+
+    def project(self, compositions: np.ndarray) -> np.ndarray:
+        """Clip rounding error so rows lie exactly on the simplex within bounds."""
+        x = np.clip(np.atleast_2d(compositions), self.lower, self.upper)
+        x[:, -1] = np.clip(1.0 - x[:, :-1].sum(axis=1), self.lower[-1], self.upper[-1])
+        return x + 0.0  # no negative zeros in the record
+
+    def uniform_from_cube(self, u: np.ndarray) -> np.ndarray:
+        """Map points of the unit cube [0,1]^(d-1) to the sub-simplex above the lower bounds.
+
+        Sorted-spacings map (uniform cube -> uniform simplex), then scaled into
+        {x >= lower, sum x = 1}. Rows that break an upper bound are left for the caller to drop.
+        """
+        u = np.atleast_2d(u)
+        edges = np.sort(u, axis=1)
+        spacings = np.diff(np.column_stack([np.zeros(len(u)), edges, np.ones(len(u))]), axis=1)
+        lo = np.array(self.lower)
+        return lo + (1.0 - lo.sum()) * spacings
