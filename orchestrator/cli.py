@@ -26,6 +26,7 @@ err = Console(stderr=True)
 
 BAD_INPUT = 2
 CAMPAIGN_FAILED = 1
+INTERRUPTED = 130
 
 
 def _refuse(message: str) -> typer.Exit:
@@ -96,7 +97,17 @@ def run(
                 decision=f"{step.decision_seconds:.2f}s",
             )
 
-        state = loop.run(on_progress=show)
+        try:
+            state = loop.run(on_progress=show)
+        except KeyboardInterrupt:
+            campaign_store.write_observations(loop.state)  # the view may lag the log by one
+            kept = len(loop.state.observations)
+            err.print(
+                f"interrupted: {store} keeps {kept} observation(s); the log shows the campaign "
+                "as running, since it did not finish",
+                highlight=False,
+            )
+            raise typer.Exit(INTERRUPTED) from None
     _print_summary(state, store)
     if state.status != "finished":
         raise typer.Exit(CAMPAIGN_FAILED)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bluesky import RunEngine
-from bluesky.utils import MsgGenerator
+from bluesky.utils import MsgGenerator, RunEngineInterrupted
 from ophyd_async.core import Device
 from ophyd_async.plan_stubs import ensure_connected
 
@@ -44,6 +44,10 @@ class LocalExecutor:
 
         try:
             result = self.run_engine(plan, collect)
+        except RunEngineInterrupted:
+            # Ctrl-C paused the run: close it (stop document, exit_status 'abort'), then stop.
+            self.run_engine.abort("interrupted by the user")
+            raise KeyboardInterrupt from None
         except Exception as exc:  # the plan failed; its stop document says so too
             uids = [doc["uid"] for name, doc in documents if name == "start"]
             return RunOutcome(uids, "fail", f"{type(exc).__name__}: {exc}", documents)

@@ -61,9 +61,18 @@ def observations_dataset(
 
 
 def write_zarr_atomically(dataset: xr.Dataset, path: Path) -> None:
-    """Write beside `path`, then swap in, so a reader never sees a half-written store."""
+    """Write beside `path`, then swap in, so a reader never sees a half-written store.
+
+    One writer per store: leftovers of an interrupted write (hidden siblings) are removed first.
+    """
+    for leftover in path.parent.glob(f".{path.name}.*"):
+        shutil.rmtree(leftover, ignore_errors=True)
     staging = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    dataset.to_zarr(staging, mode="w", consolidated=True, zarr_format=2)
+    try:
+        dataset.to_zarr(staging, mode="w", consolidated=True, zarr_format=2)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     retired = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.old")
     if path.exists():
         path.rename(retired)

@@ -98,7 +98,6 @@ class QLogNEIPolicy:
         self.model_id = f"gp-{len(y):04d}-{digest}"
         lengthscales = model.covar_module.lengthscale.detach().flatten().tolist()
         summary = {f"lengthscale_{i}": float(v) for i, v in enumerate(lengthscales)}
-        summary["outputscale"] = float(getattr(model.covar_module, "outputscale", torch.tensor(1.0)))
         return ModelUpdate(
             model_id=self.model_id,
             n_train=len(y),

@@ -15,6 +15,8 @@ from orchestrator.observation import Observation
 from orchestrator.state import fold
 from orchestrator.store import CampaignStore, StoreError
 
+STORE_FILES = ["campaign.yaml", "events.jsonl", "observations.zarr"]
+
 
 def started(goal="maximize"):
     return CampaignStarted(
@@ -98,3 +100,17 @@ def test_observations_round_trip_through_xarray(tmp_path, quickstart):
 def test_opening_a_directory_that_is_not_a_store_is_explained(tmp_path):
     with pytest.raises(StoreError, match="is not a junkan store"):
         CampaignStore.open(tmp_path)
+
+
+def test_a_rewrite_clears_what_an_interrupted_write_left_behind(tmp_path, quickstart):
+    import yaml
+
+    text = yaml.safe_dump(quickstart, sort_keys=False)
+    store = CampaignStore.create(tmp_path / "store", parse_campaign(text), text)
+    (store.path / ".observations.zarr.0badc0de.tmp").mkdir()
+    (store.path / ".observations.zarr.0badc0de.tmp" / "zarr.json").write_text("{")
+    for event in [started(), Observed(observation=observation(0, 1.5))]:
+        store.append(event)
+    store.write_observations(store.state())
+    assert sorted(p.name for p in store.path.iterdir()) == STORE_FILES
+    assert xr.open_zarr(store.observations_path).sizes["obs"] == 1
