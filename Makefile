@@ -10,7 +10,7 @@ ifndef STORE
 STORE := runs/quickstart-$(shell date +%Y%m%d-%H%M%S)
 endif
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test lint figures
 
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,7 @@ lint: setup
 
 test: lint
 	$(BIN)/python -m pytest
+
+figures: setup
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
+	$(BIN)/python docs/make_figures.py

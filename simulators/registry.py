@@ -3,12 +3,15 @@
 import importlib
 from collections.abc import Callable
 
+from simulators import fe_co_ni_oxide, fe_ga_pd
 from simulators.errors import WorldInputError
 from simulators.ternary_magnet import TernaryMagnetWorld
 from simulators.world import World
 
 WORLDS: dict[str, Callable[..., World]] = {
     "ternary-magnet": TernaryMagnetWorld,
+    "fe-ga-pd": fe_ga_pd.build,
+    "fe-co-ni-oxide": fe_co_ni_oxide.build,
 }
 
 

@@ -2,25 +2,26 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
 
 @dataclass(frozen=True)
 class Quantity:
-    """A measurable property of a world: its name, units and direction of merit."""
+    """A measurable property of a world: its name, units, meaning and direction of merit."""
 
     name: str
     units: str
     description: str
+    goal: Literal["maximize", "minimize"] = "maximize"
 
 
 @dataclass(frozen=True)
 class CountingReadout:
     """What a counting detector returns: raw counts and the calibration that turns them into a value.
 
-    value = (counts - background_counts) / (counts_per_unit_s * count_time_s); both counts are Poisson.
+    value = (counts - background_counts) / (counts_per_unit_s * count_time_s); counts are Poisson.
     """
 
     counts: int

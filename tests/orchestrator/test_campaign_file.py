@@ -47,7 +47,10 @@ CASES = {
     ),
     "unknown world": (
         lambda c: c["instrument"].update(world="atlantis"),
-        ["instrument.world: unknown world 'atlantis'; shipped worlds: ['ternary-magnet']"],
+        [
+            "instrument.world: unknown world 'atlantis'; shipped worlds: "
+            "['fe-co-ni-oxide', 'fe-ga-pd', 'ternary-magnet']"
+        ],
     ),
     "objective the world cannot measure": (
         lambda c: c["objectives"][0].update(name="band_gap"),
