@@ -1,0 +1,66 @@
+"""Typed instrument faults: each names the device and the condition, so the loop can record it and go on."""
+
+from collections.abc import Mapping
+
+import numpy as np
+
+
+class InstrumentFault(RuntimeError):
+    """A device could not do what the plan asked. `kind` says how; the message names device and condition."""
+
+    kind = "device"
+
+    def __init__(self, device: str, problem: str, condition: Mapping[str, float] | None = None) -> None:
+        self.device = device
+        self.problem = problem
+        self.condition = dict(condition or {})
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = f" at {_describe(self.condition)}" if self.condition else ""
+        return f"{self.kind} on {self.device}{where}: {self.problem}"
+
+    def at(self, condition: Mapping[str, float]) -> "InstrumentFault":
+        """The same fault, naming the condition the plan was measuring."""
+        return type(self)(self.device, self.problem, condition)
+
+
+class DeviceTimeout(InstrumentFault):
+    kind = "timeout"
+
+
+class DeviceDisconnected(InstrumentFault):
+    kind = "disconnected"
+
+
+class InvalidReading(InstrumentFault):
+    kind = "invalid reading"
+
+
+class DetectorSaturated(InstrumentFault):
+    kind = "saturated"
+
+
+class StageLimitFault(InstrumentFault):
+    kind = "outside soft limits"
+
+
+class NoSampleFault(InstrumentFault):
+    kind = "no sample"
+
+
+def check_counts(device: str, counts: np.ndarray, saturation: float) -> None:
+    """Refuse a readout with NaN or infinite values or any channel at or above saturation."""
+    values = np.asarray(counts, dtype=float)
+    if not np.all(np.isfinite(values)):
+        bad = int(np.count_nonzero(~np.isfinite(values)))
+        raise InvalidReading(device, f"{bad} of {values.size} channels are NaN or infinite")
+    if np.any(values >= saturation):
+        hot = int(np.count_nonzero(values >= saturation))
+        raise DetectorSaturated(
+            device, f"{hot} channel(s) at or above {saturation:g} counts; shorten the count time"
+        )
+
+
+def _describe(condition: Mapping[str, float]) -> str:
+    return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in condition.items())

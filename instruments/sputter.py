@@ -1,0 +1,169 @@
+"""The co-sputter system as ophyd-async devices: gun powers and shutters, substrate heater, deposition.
+
+Both forms expose the same signals, so plans run on either: `EpicsSputterSystem` reads and writes
+PVs under a prefix; `SimulatedSputterSystem` deposits a library in a simulated world on trigger.
+After a deposition both report the new library's id and its spot table (positions, measured
+compositions, thickness), as a composition-mapping system (XRF/WDS) would.
+"""
+
+import asyncio
+from collections.abc import Sequence
+
+import numpy as np
+from bluesky.protocols import Triggerable
+from ophyd_async.core import (
+    Array1D,
+    AsyncStatus,
+    SignalR,
+    SignalRW,
+    StandardReadable,
+    StandardReadableFormat,
+    StrictEnum,
+    soft_signal_r_and_setter,
+    soft_signal_rw,
+    wait_for_value,
+)
+from ophyd_async.epics.core import epics_signal_r, epics_signal_rw, epics_signal_rw_rbv, epics_signal_x
+
+from instruments.fault_injection import FaultInjector
+from instruments.faults import DeviceTimeout, InstrumentFault
+from instruments.simulated_lab import SimulatedLab
+
+SAFE_HEATER_C = 25.0
+DEPOSITION_TIMEOUT_S = 4 * 3600.0
+
+
+class ShutterState(StrictEnum):
+    OPEN = "Open"
+    CLOSED = "Closed"
+
+
+def gun_attribute(element: str) -> str:
+    return f"gun_{element.lower()}"
+
+
+class SputterGun(StandardReadable):
+    """One magnetron: its power setpoint and its shutter."""
+
+    def __init__(self, power_w: SignalRW[float], shutter: SignalRW[ShutterState], name: str = "") -> None:
+        with self.add_children_as_readables():
+            self.power_w = power_w
+            self.shutter = shutter
+        super().__init__(name=name)
+
+
+class SputterSystem(StandardReadable, Triggerable):
+    """What plans need of any sputter system; subclasses provide the signals and `trigger`."""
+
+    elements: tuple[str, ...]
+    heater_c: SignalRW[float]
+    deposition_time_s: SignalRW[float]
+    library_id: SignalR[str]
+
+    def gun(self, element: str) -> SputterGun:
+        return getattr(self, gun_attribute(element))
+
+
+class EpicsSputterSystem(SputterSystem):
+    """PVs: {prefix}GUN<i>:POWER and :SHUTTER, HEATER:TEMP(_RBV), DEP:TIME|START|BUSY, LIB:ID, MAP:*."""
+
+    def __init__(self, prefix: str, elements: Sequence[str], name: str = "") -> None:
+        self.elements = tuple(elements)
+        with self.add_children_as_readables():
+            for i, element in enumerate(self.elements, start=1):
+                setattr(
+                    self,
+                    gun_attribute(element),
+                    SputterGun(
+                        epics_signal_rw(float, f"{prefix}GUN{i}:POWER"),
+                        epics_signal_rw(ShutterState, f"{prefix}GUN{i}:SHUTTER"),
+                    ),
+                )
+            self.heater_c = epics_signal_rw_rbv(float, f"{prefix}HEATER:TEMP")
+        with self.add_children_as_readables(StandardReadableFormat.CONFIG_SIGNAL):
+            self.deposition_time_s = epics_signal_rw(float, f"{prefix}DEP:TIME")
+        with self.add_children_as_readables(StandardReadableFormat.UNCACHED_SIGNAL):
+            self.library_id = epics_signal_r(str, f"{prefix}LIB:ID")
+            self.spot_x_mm = epics_signal_r(Array1D[np.float64], f"{prefix}MAP:X")
+            self.spot_y_mm = epics_signal_r(Array1D[np.float64], f"{prefix}MAP:Y")
+            self.thickness_nm = epics_signal_r(Array1D[np.float64], f"{prefix}MAP:THICKNESS")
+            for i, element in enumerate(self.elements, start=1):
+                setattr(
+                    self,
+                    f"{element.lower()}_fraction",
+                    epics_signal_r(Array1D[np.float64], f"{prefix}MAP:X{i}"),
+                )
+        self.start = epics_signal_x(f"{prefix}DEP:START")
+        self.busy = epics_signal_r(bool, f"{prefix}DEP:BUSY")
+        super().__init__(name=name)
+
+    @AsyncStatus.wrap
+    async def trigger(self) -> None:
+        duration = await self.deposition_time_s.get_value()
+        await self.start.trigger()
+        try:
+            await wait_for_value(self.busy, False, timeout=min(duration * 1.5 + 60.0, DEPOSITION_TIMEOUT_S))
+        except TimeoutError as exc:
+            raise DeviceTimeout(self.name, "deposition did not finish in time") from exc
+
+
+class SimulatedSputterSystem(SputterSystem):
+    """Deposits a library in the lab's world with the guns whose shutters are open."""
+
+    def __init__(self, lab: SimulatedLab, faults: FaultInjector | None = None, name: str = "") -> None:
+        self._lab = lab
+        self._faults = faults or FaultInjector()
+        self.elements = tuple(lab.world.elements)
+        with self.add_children_as_readables():
+            for element in self.elements:
+                setattr(
+                    self,
+                    gun_attribute(element),
+                    SputterGun(
+                        soft_signal_rw(float, 0.0, units="W"),
+                        soft_signal_rw(ShutterState, ShutterState.CLOSED),
+                    ),
+                )
+            self.heater_c = soft_signal_rw(float, SAFE_HEATER_C, units="degC")
+        with self.add_children_as_readables(StandardReadableFormat.CONFIG_SIGNAL):
+            self.deposition_time_s = soft_signal_rw(float, 3600.0, units="s")
+        with self.add_children_as_readables(StandardReadableFormat.UNCACHED_SIGNAL):
+            self.library_id, self._set_library_id = soft_signal_r_and_setter(str, "")
+            self.spot_x_mm, self._set_x = soft_signal_r_and_setter(
+                Array1D[np.float64], np.zeros(0), units="mm"
+            )
+            self.spot_y_mm, self._set_y = soft_signal_r_and_setter(
+                Array1D[np.float64], np.zeros(0), units="mm"
+            )
+            self.thickness_nm, self._set_thickness = soft_signal_r_and_setter(
+                Array1D[np.float64], np.zeros(0), units="nm"
+            )
+            self._set_fraction = {}
+            for element in self.elements:
+                signal, setter = soft_signal_r_and_setter(
+                    Array1D[np.float64], np.zeros(0), units="at. fraction"
+                )
+                setattr(self, f"{element.lower()}_fraction", signal)
+                self._set_fraction[element] = setter
+        super().__init__(name=name)
+
+    @AsyncStatus.wrap
+    async def trigger(self) -> None:
+        powers = {}
+        for element in self.elements:
+            gun = self.gun(element)
+            if await gun.shutter.get_value() == ShutterState.OPEN:
+                powers[element] = await gun.power_w.get_value()
+        if not powers:
+            raise InstrumentFault(self.name, "every shutter is closed: nothing would be deposited")
+        self._faults.raise_or_corrupt(self.name, np.zeros(1), np.inf)
+        duration = await self.deposition_time_s.get_value()
+        library = self._lab.world.deposit(powers, duration_s=duration)
+        await asyncio.sleep(0)
+        library_id = self._lab.add_library(library)
+        self._set_x(library.positions_mm[:, 0].copy())
+        self._set_y(library.positions_mm[:, 1].copy())
+        self._set_thickness(library.thickness_nm.copy())
+        for i, element in enumerate(self.elements):
+            self._set_fraction[element](library.measured_compositions[:, i].copy())
+        self._set_library_id(library_id)
