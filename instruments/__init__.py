@@ -1,21 +1,27 @@
 """Bluesky side: ophyd-async devices, plans and reducers. Knows nothing of BoTorch."""
 
 from instruments.plans import make_and_count
-from instruments.reduction import CountingReducer, Document, Reducer, Reduction, ReductionError
+from instruments.reduction import CountingReducer, Document, RawArray, Reducer, Reduction, ReductionError
 from instruments.simulated_instrument import (
     InstrumentDescription,
     SimulatedInstrument,
     describe_simulated_world,
 )
+from instruments.simulated_thin_film import simulated_thin_film_instrument
+from instruments.thin_film_instrument import ThinFilmInstrument, ThinFilmSettings
 
 __all__ = [
     "CountingReducer",
     "Document",
     "InstrumentDescription",
+    "RawArray",
     "Reducer",
     "Reduction",
     "ReductionError",
     "SimulatedInstrument",
+    "ThinFilmInstrument",
+    "ThinFilmSettings",
     "describe_simulated_world",
     "make_and_count",
+    "simulated_thin_film_instrument",
 ]

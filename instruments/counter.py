@@ -1,5 +1,7 @@
 """A counting detector as an ophyd-async device, backed by a simulated world."""
 
+from collections.abc import Callable, Mapping
+
 from bluesky.protocols import Triggerable
 from ophyd_async.core import (
     AsyncStatus,
@@ -9,16 +11,20 @@ from ophyd_async.core import (
     soft_signal_rw,
 )
 
-from instruments.simulated_bench import SimulatedBench
+from simulators import World
+
+# the sample under test: its composition and, when known, its thickness (nm)
+SampleSource = Callable[[], tuple[Mapping[str, float], float | None]]
 
 
 class SimulatedCounter(StandardReadable, Triggerable):
-    """Counts for `count_time_s` on the current sample; calibration goes out as configuration."""
+    """Counts for `count_time_s` on the sample under test; calibration goes out as configuration."""
 
-    def __init__(self, bench: SimulatedBench, quantity: str, name: str = "") -> None:
-        self._bench = bench
+    def __init__(self, world: World, quantity: str, sample: SampleSource, name: str = "") -> None:
+        self._world = world
+        self._sample = sample
         self._quantity = quantity
-        units = bench.world.quantities[quantity].units
+        units = world.quantities[quantity].units
         with self.add_children_as_readables(StandardReadableFormat.CONFIG_SIGNAL):
             self.count_time_s = soft_signal_rw(float, 1.0, units="s")
             self.quantity, _ = soft_signal_r_and_setter(str, quantity)
@@ -36,7 +42,13 @@ class SimulatedCounter(StandardReadable, Triggerable):
     @AsyncStatus.wrap
     async def trigger(self) -> None:
         count_time_s = await self.count_time_s.get_value()
-        readout = self._bench.world.measure_counts(self._bench.sample, self._quantity, count_time_s)
+        composition, thickness_nm = self._sample()
+        if thickness_nm is None:
+            readout = self._world.measure_counts(composition, self._quantity, count_time_s)
+        else:
+            readout = self._world.measure_counts(  # type: ignore[call-arg]
+                composition, self._quantity, count_time_s, thickness_nm=thickness_nm
+            )
         self._set_gain(readout.counts_per_unit_s)
         self._set_background(readout.background_counts)
         self._set_counts(readout.counts)

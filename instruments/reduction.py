@@ -1,8 +1,10 @@
 """Reducers turn a finished run's documents into objective values with variances."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import numpy as np
 
 Document = tuple[str, Mapping[str, Any]]
 
@@ -12,12 +14,30 @@ class ReductionError(ValueError):
 
 
 @dataclass(frozen=True)
+class RawArray:
+    """A raw measurement kept for the store: values over a named axis, with units."""
+
+    axis_name: str
+    axis: np.ndarray
+    values: np.ndarray
+    units: str = ""
+    axis_units: str = ""
+
+
+@dataclass(frozen=True)
 class Reduction:
-    """Values and their variances (same units squared) from one run."""
+    """Values and their variances (same units squared) from one run, and what else the store keeps.
+
+    `condition` is the condition really measured when it differs from the one asked for (a
+    library spot's measured composition); `sample` says which sample it was; `raw` holds arrays.
+    """
 
     run_uid: str
     values: Mapping[str, float]
     variances: Mapping[str, float]
+    condition: Mapping[str, float] | None = None
+    sample: Mapping[str, str | float | bool] = field(default_factory=dict)
+    raw: Mapping[str, RawArray] = field(default_factory=dict)
 
 
 class Reducer(Protocol):
@@ -72,3 +92,19 @@ class CountingReducer:
         value = (counts - background) / scale
         variance = max(counts, 1.0) / scale**2
         return Reduction(uid, {self.objective: value}, {self.objective: variance})
+
+
+def split_runs(documents: Sequence[Document]) -> dict[str, list[Document]]:
+    """The documents of a plan that opened several runs, grouped by run (in order of the starts)."""
+    runs: dict[str, list[Document]] = {}
+    descriptor_run: dict[str, str] = {}
+    for name, doc in documents:
+        if name == "start":
+            runs[doc["uid"]] = [(name, doc)]
+        elif name in ("descriptor", "stop"):
+            runs[doc["run_start"]].append((name, doc))
+            if name == "descriptor":
+                descriptor_run[doc["uid"]] = doc["run_start"]
+        elif name == "event":
+            runs[descriptor_run[doc["descriptor"]]].append((name, doc))
+    return runs

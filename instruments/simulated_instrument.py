@@ -12,7 +12,7 @@ from instruments.plans import make_and_count
 from instruments.reduction import CountingReducer, Document, Reduction
 from instruments.simulated_bench import SimulatedBench
 from instruments.synthesis import SimulatedSynthesis
-from simulators import load_world
+from simulators import CompositionSpreadWorld, load_world
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class InstrumentDescription:
 
     elements: tuple[str, ...]
     quantity_units: Mapping[str, str]
+    deposits: bool  # can deposit libraries, diffract and absorb (a composition-spread world)
 
 
 def describe_simulated_world(world: str) -> InstrumentDescription:
@@ -29,6 +30,7 @@ def describe_simulated_world(world: str) -> InstrumentDescription:
     return InstrumentDescription(
         elements=tuple(loaded.elements),
         quantity_units={name: q.units for name, q in loaded.quantities.items()},
+        deposits=isinstance(loaded, CompositionSpreadWorld),
     )
 
 
@@ -46,7 +48,9 @@ class SimulatedInstrument:
         bench = SimulatedBench(self.world)
         self.synthesis = SimulatedSynthesis(bench, self.world.elements, name="synthesis")
         self.counters = {
-            objective: SimulatedCounter(bench, objective, name=f"counter_{objective}")
+            objective: SimulatedCounter(
+                self.world, objective, lambda: (bench.sample, None), name=f"counter_{objective}"
+            )
             for objective in objectives
         }
         self.reducers = [

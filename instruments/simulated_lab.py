@@ -76,3 +76,16 @@ class SimulatedLab:
     def composition_of(self, library_id: str, index: int) -> Mapping[str, float]:
         library = self.libraries[library_id]
         return dict(zip(library.elements, library.measured_compositions[index], strict=True))
+
+    def centre_atom_rates(self) -> dict[str, float]:
+        """Atoms per second per watt (arbitrary common unit) each gun lays at the wafer centre:
+        the calibration a lab measures once, here taken from the simulated guns."""
+        from simulators.elements import density_g_cm3, molar_mass_g
+
+        centre = np.zeros((1, 2))
+        return {
+            gun.element: float(gun.flux_nm_s(1.0, centre)[0])
+            * density_g_cm3(gun.element)
+            / molar_mass_g(gun.element)
+            for gun in self.world.guns
+        }

@@ -23,7 +23,12 @@ from ophyd_async.core import (
     soft_signal_rw,
     wait_for_value,
 )
-from ophyd_async.epics.core import epics_signal_r, epics_signal_rw, epics_signal_rw_rbv, epics_signal_x
+from ophyd_async.epics.core import (
+    epics_signal_r,
+    epics_signal_rw,
+    epics_signal_rw_rbv,
+    epics_triggerable_command,
+)
 
 from instruments.fault_injection import FaultInjector
 from instruments.faults import DeviceTimeout, InstrumentFault
@@ -93,7 +98,7 @@ class EpicsSputterSystem(SputterSystem):
                     f"{element.lower()}_fraction",
                     epics_signal_r(Array1D[np.float64], f"{prefix}MAP:X{i}"),
                 )
-        self.start = epics_signal_x(f"{prefix}DEP:START")
+        self.start = epics_triggerable_command(f"{prefix}DEP:START")
         self.busy = epics_signal_r(bool, f"{prefix}DEP:BUSY")
         super().__init__(name=name)
 

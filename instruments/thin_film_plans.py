@@ -124,6 +124,47 @@ def deposit_library(
     yield from run()
 
 
+def measure_spot(
+    stage: WaferStage,
+    position_mm: tuple[float, float],
+    detectors: Sequence[tuple[Any, float]],
+    md: Mapping[str, Any] | None = None,
+    plan_name: str = "measure_spot",
+) -> MsgGenerator[None]:
+    """Move to a spot, set each detector's count time, and read them all in one event."""
+    stage.check(position_mm)  # refused before the run opens, before any motion
+    condition = {"x_mm": float(position_mm[0]), "y_mm": float(position_mm[1]), **_composition(md)}
+    names = [d.name for d, _ in detectors]
+    start_md = {
+        "plan_name": plan_name,
+        "plan_args": {
+            "position_mm": list(map(float, position_mm)),
+            "count_time_s": {n: float(t) for n, (_, t) in zip(names, detectors, strict=True)},
+        },
+        "position_mm": list(map(float, position_mm)),
+        "count_time_s": {n: float(t) for n, (_, t) in zip(names, detectors, strict=True)},
+        "detectors": names,
+        "axes": {
+            f"{n}-counts": f"{n}-two_theta_deg"
+            for d, _ in detectors
+            if isinstance(d, XrdDetector)
+            for n in [d.name]
+        },
+        **(md or {}),
+    }
+    setpoints: list[Any] = [stage, tuple(position_mm)]
+    for detector, count_time_s in detectors:
+        setpoints += [detector.count_time_s, float(count_time_s)]
+
+    @bpp.run_decorator(md=start_md)
+    def run() -> MsgGenerator[None]:
+        with _naming(condition):
+            yield from bps.mv(*setpoints)
+            yield from bps.trigger_and_read([*(d for d, _ in detectors), stage])
+
+    yield from run()
+
+
 def measure_xrd(
     stage: WaferStage,
     detector: XrdDetector,
@@ -132,26 +173,8 @@ def measure_xrd(
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator[None]:
     """Move to a spot and count one diffraction pattern (one event: 2-theta axis and counts)."""
-    stage.check(position_mm)  # refused before the run opens, before any motion
-    condition = {"x_mm": float(position_mm[0]), "y_mm": float(position_mm[1]), **_composition(md)}
-    start_md = {
-        "plan_name": "measure_xrd",
-        "plan_args": {"position_mm": list(map(float, position_mm)), "count_time_s": float(count_time_s)},
-        "technique": "xrd",
-        "position_mm": list(map(float, position_mm)),
-        "count_time_s": float(count_time_s),
-        "detectors": [detector.name],
-        "axes": {f"{detector.name}-counts": f"{detector.name}-two_theta_deg"},
-        **(md or {}),
-    }
-
-    @bpp.run_decorator(md=start_md)
-    def run() -> MsgGenerator[None]:
-        with _naming(condition):
-            yield from bps.mv(stage, tuple(position_mm), detector.count_time_s, float(count_time_s))
-            yield from bps.trigger_and_read([detector, stage])
-
-    yield from run()
+    run_md = {"technique": "xrd", **(md or {})}
+    yield from measure_spot(stage, position_mm, [(detector, count_time_s)], run_md, plan_name="measure_xrd")
 
 
 def measure_xafs(

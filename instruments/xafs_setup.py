@@ -15,7 +15,12 @@ from ophyd_async.core import (
     soft_signal_rw,
     wait_for_value,
 )
-from ophyd_async.epics.core import epics_signal_r, epics_signal_rw, epics_signal_rw_rbv, epics_signal_x
+from ophyd_async.epics.core import (
+    epics_signal_r,
+    epics_signal_rw,
+    epics_signal_rw_rbv,
+    epics_triggerable_command,
+)
 
 from instruments.fault_injection import FaultInjector
 from instruments.faults import DeviceTimeout, check_counts
@@ -46,7 +51,7 @@ class EpicsXafsSetup(XafsSetup):
         with self.add_children_as_readables(StandardReadableFormat.UNCACHED_SIGNAL):
             self.i0 = epics_signal_r(float, f"{prefix}I0")
             self.it = epics_signal_r(float, f"{prefix}IT")
-        self.acquire = epics_signal_x(f"{prefix}ACQUIRE")
+        self.acquire = epics_triggerable_command(f"{prefix}ACQUIRE")
         self.busy = epics_signal_r(bool, f"{prefix}BUSY")
         super().__init__(name=name)
 

@@ -16,7 +16,7 @@ from ophyd_async.core import (
     soft_signal_rw,
     wait_for_value,
 )
-from ophyd_async.epics.core import epics_signal_r, epics_signal_rw, epics_signal_x
+from ophyd_async.epics.core import epics_signal_r, epics_signal_rw, epics_triggerable_command
 
 from instruments.fault_injection import FaultInjector
 from instruments.faults import DeviceTimeout, check_counts
@@ -44,7 +44,7 @@ class EpicsXrdDetector(XrdDetector):
         with self.add_children_as_readables(StandardReadableFormat.UNCACHED_SIGNAL):
             self.two_theta_deg = epics_signal_r(Array1D[np.float64], f"{prefix}TTH")
             self.counts = epics_signal_r(Array1D[np.float64], f"{prefix}COUNTS")
-        self.acquire = epics_signal_x(f"{prefix}ACQUIRE")
+        self.acquire = epics_triggerable_command(f"{prefix}ACQUIRE")
         self.busy = epics_signal_r(bool, f"{prefix}BUSY")
         super().__init__(name=name)
 

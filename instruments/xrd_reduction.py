@@ -15,7 +15,7 @@ from instruments.reduction import Document, Reduction, ReductionError, run_docum
 
 def xrd_pattern(documents: Sequence[Document], detector: str) -> tuple[str, np.ndarray, np.ndarray, float]:
     """Run uid, 2-theta axis, counts and count time of a measure_xrd run."""
-    start, _, events = run_documents(documents)
+    start, descriptors, events = run_documents(documents)
     if not events:
         raise ReductionError(f"run {start['uid']} has no event to reduce")
     data = events[-1]["data"]
@@ -24,9 +24,10 @@ def xrd_pattern(documents: Sequence[Document], detector: str) -> tuple[str, np.n
         counts = np.asarray(data[f"{detector}-counts"], dtype=float)
     except KeyError as exc:
         raise ReductionError(f"run {start['uid']} lacks data key {exc.args[0]!r}") from exc
-    count_time_s = float(start.get("count_time_s", 0.0))
+    config = descriptors[-1]["configuration"].get(detector, {}).get("data", {})
+    count_time_s = float(config.get(f"{detector}-count_time_s", 0.0))
     if count_time_s <= 0:
-        raise ReductionError(f"run {start['uid']} does not say its count_time_s")
+        raise ReductionError(f"run {start['uid']} does not configure {detector}-count_time_s")
     return start["uid"], two_theta, counts, count_time_s
 
 

@@ -50,10 +50,41 @@ class ObjectiveSpec(Strict):
     goal: Literal["maximize", "minimize"] = "maximize"
 
 
+class XrdSpec(Strict):
+    count_time_s: float = Field(gt=0, default=1.0)
+
+
+class XafsSpec(Strict):
+    element: str = Field(min_length=1, description="the absorber, e.g. Fe")
+    count_time_s: float = Field(gt=0, default=0.5)
+    reference_valences: list[float] = Field(min_length=1, default=[2.0, 3.0])
+
+
+class LibrarySpec(Strict):
+    duration_s: float = Field(gt=0, default=1800.0, description="deposition time of a new library")
+    spot_tolerance: float = Field(
+        ge=0, le=1, default=0.03, description="reuse a spot this close in composition"
+    )
+    max_power_w: float = Field(gt=0, le=300, default=250.0)
+    heater_c: float = Field(ge=0, le=900, default=25.0)
+
+
 class InstrumentSpec(Strict):
-    kind: Literal["simulated"] = "simulated"
+    kind: Literal["simulated", "thin-film"] = "simulated"
     world: str = Field(min_length=1, description="a shipped world name or 'module:attribute'")
     count_time_s: float = Field(gt=0, default=1.0)
+    xrd: XrdSpec | None = None
+    xafs: XafsSpec | None = None
+    library: LibrarySpec | None = None
+
+    @model_validator(mode="after")
+    def _sections_fit_kind(self) -> "InstrumentSpec":
+        given = [name for name in ("xrd", "xafs", "library") if getattr(self, name) is not None]
+        if self.kind == "simulated" and given:
+            raise ValueError(
+                f"sections {given} need kind 'thin-film'; kind 'simulated' makes and counts only"
+            )
+        return self
 
 
 class PolicySpec(Strict):
@@ -105,6 +136,9 @@ def _valid_keys(loc: tuple[Any, ...]) -> list[str] | None:
         annotation = field.annotation
         if get_origin(annotation) is list:
             annotation = get_args(annotation)[0]
+        members = [a for a in get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if members:  # an optional section: X | None
+            annotation = members[0]
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return None
         model = annotation
@@ -137,6 +171,16 @@ def _check_against_instrument(spec: CampaignSpec) -> list[str]:
     except ValueError as exc:
         return [f"instrument.world: {exc}"]
     problems = []
+    if spec.instrument.kind == "thin-film" and not described.deposits:
+        problems.append(
+            f"instrument.world: {spec.instrument.world!r} has no sputter guns, diffractometer or beamline; "
+            "kind 'thin-film' needs a composition-spread world such as 'fe-ga-pd' or 'fe-co-ni-oxide'"
+        )
+    xafs = spec.instrument.xafs
+    if xafs is not None and xafs.element not in spec.elements:
+        problems.append(
+            f"instrument.xafs.element: {xafs.element!r} is not in the film; give one of {list(spec.elements)}"
+        )
     if set(spec.elements) != set(described.elements):
         problems.append(
             f"space.composition: elements {list(spec.elements)} do not match world "

@@ -172,16 +172,19 @@ class CampaignLoop:
         if bad:
             self._fail("reducer", f"non-finite result {bad} from run {run_uid}", pid)
             return None
+        measured_run = reduction.run_uid or run_uid
         return Observation(
             index=len(self.state.observations),
             proposal_id=pid,
-            run_uid=run_uid,
-            condition=dict(proposal.condition),
+            run_uid=measured_run,
+            condition=dict(reduction.condition or proposal.condition),
             measurement=dict(proposal.measurement),
             values=dict(reduction.values),
             variances=dict(reduction.variances),
             started_at=started_at,
             finished_at=time.time(),
+            sample=dict(reduction.sample),
+            raw=self.store.write_raw(measured_run, reduction.raw) if reduction.raw else {},
         )
 
     def _fail(self, kind: str, message: str, proposal_id: str | None) -> CampaignState:

@@ -17,3 +17,5 @@ class Observation(BaseModel):
     variances: dict[str, float]
     started_at: float
     finished_at: float
+    sample: dict[str, str | float | bool] = {}  # which library and spot, when there are libraries
+    raw: dict[str, str] = {}  # raw arrays by name -> where in the store they are

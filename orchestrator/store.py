@@ -4,10 +4,14 @@ import hashlib
 import os
 import shutil
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
+import xarray as xr
 import yaml
 
+from instruments import RawArray
 from orchestrator.campaign import CampaignSpec, parse_campaign
 from orchestrator.event_log import EventLog
 from orchestrator.events import Event
@@ -15,6 +19,7 @@ from orchestrator.observation_table import observations_dataset, write_zarr_atom
 from orchestrator.state import CampaignState, fold
 
 CAMPAIGN_FILE = "campaign.yaml"
+RAW_DIR = "raw"
 EVENT_LOG_FILE = "events.jsonl"
 OBSERVATIONS_ZARR = "observations.zarr"
 
@@ -34,6 +39,7 @@ class CampaignStore:
         self.path = path
         self.campaign_text = (path / CAMPAIGN_FILE).read_text()
         self.log = EventLog(path / EVENT_LOG_FILE)
+        self._raw_cache: dict[str, xr.Dataset] = {}
 
     @property
     def observations_path(self) -> Path:
@@ -98,6 +104,30 @@ class CampaignStore:
     def state(self) -> CampaignState:
         return fold(self.log.read())
 
+    def write_raw(self, run_uid: str, arrays: Mapping[str, RawArray]) -> dict[str, str]:
+        """Raw arrays of one run as `raw/<run uid>.zarr` (written whole before the log refers to it)."""
+        dataset = xr.Dataset(
+            {
+                name: (a.axis_name, np.asarray(a.values, dtype=float), {"units": a.units})
+                for name, a in arrays.items()
+            },
+            coords={
+                a.axis_name: (a.axis_name, np.asarray(a.axis, dtype=float), {"units": a.axis_units})
+                for a in arrays.values()
+            },
+            attrs={"run_uid": run_uid},
+        )
+        relative = f"{RAW_DIR}/{run_uid}.zarr"
+        (self.path / RAW_DIR).mkdir(exist_ok=True)
+        write_zarr_atomically(dataset, self.path / relative)
+        self._raw_cache[relative] = dataset
+        return {name: relative for name in arrays}
+
+    def raw(self, relative: str) -> xr.Dataset:
+        if relative not in self._raw_cache:
+            self._raw_cache[relative] = xr.open_zarr(self.path / relative).load()
+        return self._raw_cache[relative]
+
     def write_observations(self, state: CampaignState) -> None:
         write_zarr_atomically(
             observations_dataset(
@@ -106,6 +136,7 @@ class CampaignStore:
                 list(state.objectives),
                 state.units,
                 state.campaign,
+                raw=self.raw,
             ),
             self.observations_path,
         )

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from instruments import SimulatedInstrument
-from orchestrator.campaign import CampaignSpec
+from instruments import SimulatedInstrument, ThinFilmInstrument, simulated_thin_film_instrument
+from orchestrator.campaign import CampaignSpec, LibrarySpec
 from policies import Policy, QLogNEIPolicy, SobolPolicy
 
 
@@ -13,12 +13,26 @@ def derived_seeds(seed: int) -> dict[str, int]:
     return {"world": int(world), "policy": int(policy)}
 
 
-def build_instrument(spec: CampaignSpec, seed: int) -> SimulatedInstrument:
-    return SimulatedInstrument(
-        spec.instrument.world,
-        [o.name for o in spec.objectives],
-        seed=derived_seeds(seed)["world"],
-    )
+def build_instrument(spec: CampaignSpec, seed: int) -> SimulatedInstrument | ThinFilmInstrument:
+    instrument = spec.instrument
+    objectives = [o.name for o in spec.objectives]
+    world_seed = derived_seeds(seed)["world"]
+    if instrument.kind == "simulated":
+        return SimulatedInstrument(instrument.world, objectives, seed=world_seed)
+    library = instrument.library or LibrarySpec()
+    settings: dict[str, object] = {
+        "objective_count_time_s": instrument.count_time_s,
+        "xrd_count_time_s": instrument.xrd.count_time_s if instrument.xrd else None,
+        "library_duration_s": library.duration_s,
+        "spot_tolerance": library.spot_tolerance,
+        "max_power_w": library.max_power_w,
+        "heater_c": library.heater_c,
+    }
+    valences: tuple[float, ...] = (2.0, 3.0)
+    if instrument.xafs is not None:
+        settings.update(xafs_element=instrument.xafs.element, xafs_count_time_s=instrument.xafs.count_time_s)
+        valences = tuple(instrument.xafs.reference_valences)
+    return simulated_thin_film_instrument(instrument.world, objectives, world_seed, settings, valences)
 
 
 def build_policy(spec: CampaignSpec, seed: int) -> Policy:

@@ -117,7 +117,7 @@ def test_measure_xrd_emits_the_pattern_with_its_axis_units_and_spot_metadata(run
         docs_of(documents, "event"),
     )
     assert {k: start[k] for k in md} == md
-    assert start["technique"] == "xrd" and start["count_time_s"] == 2.0
+    assert start["technique"] == "xrd" and start["count_time_s"] == {"xrd": 2.0}
     assert start["axes"] == {"xrd-counts": "xrd-two_theta_deg"}
     keys = descriptor["data_keys"]
     assert keys["xrd-counts"]["shape"] == [3001] and keys["xrd-counts"]["units"] == "counts"

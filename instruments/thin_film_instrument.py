@@ -1,0 +1,222 @@
+"""The thin-film instrument: realise a proposed composition on a library spot, then measure it.
+
+A proposal names a composition. If an unmeasured spot of an existing library lies within
+`spot_tolerance` of it (by measured composition), that spot is measured: seconds. Otherwise a new
+library is deposited with gun powers that put the proposal at the wafer centre (hours), and its
+nearest spot is measured. Each measurement is one run counting the objectives and the diffraction
+pattern, and optionally one XAFS scan; the reduction reports the spot's measured composition as
+the condition, phase fractions, edge energy and oxidation state, and keeps pattern and spectrum.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import bluesky.plan_stubs as bps
+import numpy as np
+from bluesky.utils import MsgGenerator
+from ophyd_async.core import Device
+
+from instruments.counter import SimulatedCounter
+from instruments.reduction import CountingReducer, Document, RawArray, Reduction, ReductionError, split_runs
+from instruments.sputter import SAFE_HEATER_C
+from instruments.thin_film_lab import ThinFilmDevices
+from instruments.thin_film_plans import deposit_library, measure_spot, measure_xafs
+from instruments.xafs_reduction import XafsReducer, xafs_scan
+from instruments.xrd_reduction import XrdPhaseFractionReducer, xrd_pattern
+
+
+@dataclass
+class LibraryRecord:
+    library_id: str
+    positions_mm: np.ndarray
+    compositions: np.ndarray  # measured (WDS/XRF)
+    thickness_nm: np.ndarray
+    measured: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class SpotChoice:
+    library: LibraryRecord
+    index: int
+    distance: float
+
+    @property
+    def spot_id(self) -> str:
+        return f"{self.library.library_id}-{self.index:03d}"
+
+
+@dataclass(frozen=True)
+class ThinFilmSettings:
+    elements: tuple[str, ...]
+    objective_count_time_s: float = 1.0
+    xrd_count_time_s: float | None = 1.0
+    xafs_element: str | None = None
+    xafs_count_time_s: float = 0.5
+    xafs_energies_ev: tuple[float, ...] | None = None
+    library_duration_s: float = 1800.0
+    heater_c: float = SAFE_HEATER_C
+    spot_tolerance: float = 0.03
+    max_power_w: float = 250.0
+    atoms_per_s_per_w: Mapping[str, float] = field(default_factory=dict)  # at the wafer centre
+
+
+class ThinFilmInstrument:
+    def __init__(
+        self,
+        devices: ThinFilmDevices,
+        counters: Mapping[str, SimulatedCounter],
+        settings: ThinFilmSettings,
+        phase_reducer: XrdPhaseFractionReducer | None = None,
+        xafs_reducer: XafsReducer | None = None,
+        feature_units: Mapping[str, str] | None = None,
+    ) -> None:
+        self.hardware = devices
+        self.counters = dict(counters)
+        self.settings = settings
+        self.phase_reducer = phase_reducer
+        self.xafs_reducer = xafs_reducer
+        self.libraries: dict[str, LibraryRecord] = {}
+        self._counting = [CountingReducer(c.name, objective) for objective, c in self.counters.items()]
+        self._choices: dict[str, tuple[SpotChoice, bool]] = {}
+        self.quantity_units = dict(feature_units or {})
+
+    @property
+    def devices(self) -> list[Device]:
+        """Everything the executor connects."""
+        return [*self.hardware.all, *self.counters.values()]
+
+    # -- deciding where to measure ---------------------------------------------------------
+    def nearest_unmeasured(self, target: np.ndarray, tolerance: float) -> SpotChoice | None:
+        best: SpotChoice | None = None
+        for library in self.libraries.values():
+            distance = np.linalg.norm(library.compositions - target, axis=1)
+            if library.measured:
+                distance[list(library.measured)] = np.inf
+            i = int(np.argmin(distance))
+            if distance[i] <= tolerance and (best is None or distance[i] < best.distance):
+                best = SpotChoice(library, i, float(distance[i]))
+        return best
+
+    def powers_for(self, condition: Mapping[str, float]) -> dict[str, float]:
+        """Gun powers that deposit `condition` at the wafer centre (atoms per W from calibration)."""
+        rates = self.settings.atoms_per_s_per_w
+        missing = [e for e in self.settings.elements if rates.get(e, 0) <= 0]
+        if missing:
+            raise ValueError(f"no deposition-rate calibration for {missing}")
+        raw = {e: max(condition[e], 0.0) / rates[e] for e in self.settings.elements}
+        scale = self.settings.max_power_w / max(raw.values())
+        return {e: round(p * scale, 3) for e, p in raw.items()}
+
+    def _read_library(self) -> MsgGenerator[LibraryRecord]:
+        sputter = self.hardware.sputter
+        library_id = yield from bps.rd(sputter.library_id)
+        x = yield from bps.rd(sputter.spot_x_mm)
+        y = yield from bps.rd(sputter.spot_y_mm)
+        thickness = yield from bps.rd(sputter.thickness_nm)
+        fractions = []
+        for element in self.settings.elements:
+            fractions.append((yield from bps.rd(getattr(sputter, f"{element.lower()}_fraction"))))
+        record = LibraryRecord(
+            str(library_id), np.column_stack([x, y]), np.column_stack(fractions), np.asarray(thickness)
+        )
+        self.libraries[record.library_id] = record
+        return record
+
+    # -- the plan ------------------------------------------------------------------------
+    def plan(
+        self, condition: Mapping[str, float], measurement: Mapping[str, float], md: Mapping[str, Any]
+    ) -> MsgGenerator[None]:
+        s = self.settings
+        target = np.array([condition[e] for e in s.elements])
+        choice = self.nearest_unmeasured(target, s.spot_tolerance)
+        new_library = choice is None
+        if choice is None:
+            powers = self.powers_for(condition)
+            yield from deposit_library(
+                self.hardware.sputter,
+                powers,
+                s.library_duration_s,
+                s.heater_c,
+                md={**md, "target": dict(condition)},
+            )
+            yield from self._read_library()
+            choice = self.nearest_unmeasured(target, np.inf)
+            if choice is None:
+                raise ReductionError("the new library has no unmeasured spot")
+        choice.library.measured.add(choice.index)
+        composition = dict(
+            zip(s.elements, map(float, choice.library.compositions[choice.index]), strict=True)
+        )
+        spot_md = {
+            **md,
+            "spot_id": choice.spot_id,
+            "library_id": choice.library.library_id,
+            "composition": composition,
+            "composition_units": "at. fraction",
+            "new_library": new_library,
+        }
+        self._choices[str(md.get("proposal_id", ""))] = (choice, new_library)
+        position = tuple(float(v) for v in choice.library.positions_mm[choice.index])
+        count_time_s = float(measurement.get("count_time_s", s.objective_count_time_s))
+        detectors: list[tuple[Any, float]] = [(c, count_time_s) for c in self.counters.values()]
+        if s.xrd_count_time_s is not None:
+            detectors.append((self.hardware.xrd, s.xrd_count_time_s))
+        yield from measure_spot(
+            self.hardware.stage, position, detectors, {**spot_md, "technique": "properties+xrd"}
+        )
+        if s.xafs_element is not None:
+            yield from measure_xafs(
+                self.hardware.stage,
+                self.hardware.xafs,
+                position,
+                s.xafs_element,
+                s.xafs_count_time_s,
+                s.xafs_energies_ev,
+                md=spot_md,
+            )
+
+    # -- the reduction ---------------------------------------------------------------------
+    def reduce(self, documents: Sequence[Document]) -> Reduction:
+        runs = split_runs(documents)
+        by_plan = {run[0][1]["plan_name"]: run for run in runs.values()}
+        spot_run = by_plan.get("measure_spot")
+        if spot_run is None:
+            raise ReductionError("no measure_spot run among the documents")
+        start = spot_run[0][1]
+        values: dict[str, float] = {}
+        variances: dict[str, float] = {}
+        for reducer in self._counting:
+            part = reducer.reduce(spot_run)
+            values.update(part.values)
+            variances.update(part.variances)
+        raw: dict[str, RawArray] = {}
+        if self.settings.xrd_count_time_s is not None:
+            _, two_theta, counts, _ = xrd_pattern(spot_run, self.hardware.xrd.name)
+            raw["xrd_counts"] = RawArray("two_theta_deg", two_theta, counts, "counts", "deg")
+            if self.phase_reducer is not None:
+                part = self.phase_reducer.reduce(spot_run)
+                values.update({k: v for k, v in part.values.items() if k.startswith("fraction_")})
+                variances.update({k: v for k, v in part.variances.items() if k.startswith("fraction_")})
+        xafs_run = by_plan.get("measure_xafs")
+        if xafs_run is not None:
+            scan = xafs_scan(xafs_run, self.hardware.xafs.name)
+            raw["xafs_mu"] = RawArray("energy_ev", scan.energy_ev, scan.mu, "", "eV")
+            if self.xafs_reducer is not None:
+                part = self.xafs_reducer.reduce(xafs_run)
+                values.update(part.values)
+                variances.update(part.variances)
+        choice, new_library = self._choices.pop(str(start.get("proposal_id", "")), (None, False))
+        sample: dict[str, str | float | bool] = {
+            "spot_id": start["spot_id"],
+            "new_library": bool(new_library),
+        }
+        if choice is not None:
+            x, y = choice.library.positions_mm[choice.index]
+            sample.update(
+                library_id=choice.library.library_id,
+                x_mm=float(x),
+                y_mm=float(y),
+                thickness_nm=float(choice.library.thickness_nm[choice.index]),
+            )
+        return Reduction(start["uid"], values, variances, dict(start["composition"]), sample, raw)
