@@ -1,5 +1,6 @@
 """Bluesky side: ophyd-async devices, plans and reducers. Knows nothing of BoTorch."""
 
+from instruments.faults import InstrumentFault, instrument_fault_in
 from instruments.plans import make_and_count
 from instruments.reduction import CountingReducer, Document, RawArray, Reducer, Reduction, ReductionError
 from instruments.simulated_instrument import (
@@ -14,6 +15,7 @@ __all__ = [
     "CountingReducer",
     "Document",
     "InstrumentDescription",
+    "InstrumentFault",
     "RawArray",
     "Reducer",
     "Reduction",
@@ -22,6 +24,7 @@ __all__ = [
     "ThinFilmInstrument",
     "ThinFilmSettings",
     "describe_simulated_world",
+    "instrument_fault_in",
     "make_and_count",
     "simulated_thin_film_instrument",
 ]

@@ -64,3 +64,15 @@ def check_counts(device: str, counts: np.ndarray, saturation: float) -> None:
 
 def _describe(condition: Mapping[str, float]) -> str:
     return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in condition.items())
+
+
+def instrument_fault_in(error: BaseException) -> InstrumentFault | None:
+    """The InstrumentFault behind an error (the RunEngine wraps device errors in FailedStatus)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, InstrumentFault):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None

@@ -16,7 +16,7 @@ import numpy as np
 import xraydb
 from bluesky.utils import MsgGenerator
 
-from instruments.faults import InstrumentFault
+from instruments.faults import instrument_fault_in
 from instruments.sputter import SAFE_HEATER_C, ShutterState, SputterSystem
 from instruments.wafer_stage import WaferStage
 from instruments.xafs_setup import XafsSetup
@@ -38,18 +38,6 @@ def xafs_scan_energies(
     near = np.arange(*xanes)
     k = np.arange(np.sqrt(K_PER_SQRT_EV * xanes[1]), k_max + 1e-9, k_step)
     return e0 + np.concatenate([pre, near, k**2 / K_PER_SQRT_EV])
-
-
-def instrument_fault_in(error: BaseException) -> InstrumentFault | None:
-    """The InstrumentFault behind an error (the RunEngine wraps device errors in FailedStatus)."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, InstrumentFault):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
 
 
 @contextmanager

@@ -10,6 +10,7 @@ is contiguous in composition space, as in CAMEO's graph-based phase mapping.
 statistics propagated, which is what a reducer needs to report phase weights with variances.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.decomposition import NMF
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import kneighbors_graph
+
+from instruments.reduction import Document, Reduction, ReductionError, run_documents
 
 BACKGROUND_WINDOW_DEG = 2.0
 """Width of the rolling-minimum baseline. Thin-film Bragg peaks are 0.1–0.5° wide while the
@@ -322,3 +325,35 @@ def load_fe_ga_pd(directory: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
                 f"{path.name} has {n_rows} spots but {cmp_path.name} has {n_spots}: rows must align"
             )
     return two_theta_deg, patterns, compositions / sums, labels.astype(int)
+
+
+@dataclass(frozen=True)
+class XrdComponentReducer:
+    """A run's pattern as weights on a phase map's components (the Reducer for data without
+    reference patterns): background removed as in `map_phases`, Poisson variances of the counts."""
+
+    counts_key: str  # e.g. "xrd-counts", or "pool-xrd_intensity" for recorded data
+    axis_key: str  # e.g. "xrd-two_theta_deg"
+    components: np.ndarray
+    two_theta_deg: np.ndarray  # the components' grid
+    prefix: str = "component_"
+
+    def reduce(self, documents: Sequence[Document]) -> Reduction:
+        start, _, events = run_documents(documents)
+        if not events:
+            raise ReductionError(f"run {start['uid']} has no event to reduce")
+        data = events[-1]["data"]
+        missing = [k for k in (self.counts_key, self.axis_key) if k not in data]
+        if missing:
+            raise ReductionError(f"run {start['uid']} lacks data key {missing[0]!r}")
+        uid = start["uid"]
+        two_theta = np.asarray(data[self.axis_key], dtype=float)
+        counts = np.asarray(data[self.counts_key], dtype=float)
+        on_grid = np.interp(self.two_theta_deg, two_theta, counts)
+        signal = _subtract_background(self.two_theta_deg, on_grid[None, :])[0]
+        weights, variances = component_weights(signal, np.maximum(on_grid, 1.0), self.components)
+        return Reduction(
+            uid,
+            {f"{self.prefix}{k}": float(w) for k, w in enumerate(weights)},
+            {f"{self.prefix}{k}": float(v) for k, v in enumerate(variances)},
+        )

@@ -9,6 +9,8 @@ from bluesky.utils import MsgGenerator, RunEngineInterrupted
 from ophyd_async.core import Device
 from ophyd_async.plan_stubs import ensure_connected
 
+from instruments import instrument_fault_in
+
 DocumentCallback = Callable[[str, Mapping[str, Any]], None]
 
 
@@ -50,5 +52,7 @@ class LocalExecutor:
             raise KeyboardInterrupt from None
         except Exception as exc:  # the plan failed; its stop document says so too
             uids = [doc["uid"] for name, doc in documents if name == "start"]
-            return RunOutcome(uids, "fail", f"{type(exc).__name__}: {exc}", documents)
+            fault = instrument_fault_in(exc)  # a typed device fault says what and where
+            reason = str(fault) if fault is not None else f"{type(exc).__name__}: {exc}"
+            return RunOutcome(uids, "fail", reason, documents)
         return RunOutcome(list(result.run_start_uids), result.exit_status, result.reason or "", documents)

@@ -78,3 +78,24 @@ def test_bad_tables_are_explained(tmp_path, text, inputs, message):
     path.write_text(text)
     with pytest.raises(ValueError, match=message):
         load_table(path, inputs, [])
+
+
+def test_a_recorded_pattern_reduces_to_its_phase_map_weights(run_engine, fe_ga_pd_dir):
+    from instruments.xrd_phase_mapping import XrdComponentReducer, map_phases
+
+    table = fe_ga_pd_table(fe_ga_pd_dir)
+    array = table.arrays["xrd_intensity"]
+    compositions = np.column_stack([table.conditions[e] for e in ("Fe", "Ga", "Pd")])
+    phase_map = map_phases(array.axis, array.values, compositions)
+    reducer = XrdComponentReducer(
+        "pool-xrd_intensity", "pool-two_theta_deg", phase_map.components, array.axis
+    )
+    pool = RecordedPool(table, name="pool")
+    run_engine(ensure_connected(pool))
+    for row in (3, 150, 260):
+        reduction = reducer.reduce(run(run_engine, measure_recorded(pool, row)))
+        weights = np.array([reduction.values[f"component_{k}"] for k in range(len(phase_map.components))])
+        mapped = phase_map.weights[row]
+        cosine = weights @ mapped / (np.linalg.norm(weights) * np.linalg.norm(mapped))
+        assert cosine > 0.9, (row, weights, mapped)
+        assert all(v >= 0 for v in reduction.variances.values())

@@ -13,6 +13,7 @@ from instruments.faults import (
     InvalidReading,
     NoSampleFault,
     StageLimitFault,
+    instrument_fault_in,
 )
 from instruments.sputter import SAFE_HEATER_C, ShutterState
 from instruments.thin_film_lab import epics_thin_film_devices, simulated_thin_film_devices
@@ -20,7 +21,6 @@ from instruments.thin_film_plans import (
     SpotRequest,
     characterize_spots,
     deposit_library,
-    instrument_fault_in,
     measure_xafs,
     measure_xrd,
     shortest_tour,
