@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from policies import CompositionSimplex, Objective, QLogNEIPolicy, SobolSampler
+from policies import BayesianPolicy, CompositionSimplex, Objective, SobolSampler
 from simulators import load_world
 
 BOUNDS = {"Fe": [0.40, 0.95], "Ga": [0.0, 0.45], "Pd": [0.0, 0.30]}
@@ -45,9 +45,9 @@ def observations(n: int, seed: int) -> list[Measured]:
 
 def time_one(n: int, restarts: int, raw: int, seed: int) -> tuple[float, float]:
     space = CompositionSimplex.from_bounds(BOUNDS)
-    policy = QLogNEIPolicy(
+    policy = BayesianPolicy(
         space,
-        Objective("magnetization"),
+        [Objective("magnetization")],
         {"count_time_s": 1.0},
         seed=seed,
         n_sobol=5,

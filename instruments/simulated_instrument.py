@@ -22,6 +22,7 @@ class InstrumentDescription:
     elements: tuple[str, ...]
     quantity_units: Mapping[str, str]
     deposits: bool  # can deposit libraries, diffract and absorb (a composition-spread world)
+    phases: tuple[str, ...] = ()
 
 
 def describe_simulated_world(world: str) -> InstrumentDescription:
@@ -31,6 +32,7 @@ def describe_simulated_world(world: str) -> InstrumentDescription:
         elements=tuple(loaded.elements),
         quantity_units={name: q.units for name, q in loaded.quantities.items()},
         deposits=isinstance(loaded, CompositionSpreadWorld),
+        phases=tuple(loaded.phase_names) if isinstance(loaded, CompositionSpreadWorld) else (),
     )
 
 

@@ -48,6 +48,15 @@ class SpaceSpec(Strict):
 class ObjectiveSpec(Strict):
     name: str = Field(min_length=1)
     goal: Literal["maximize", "minimize"] = "maximize"
+    threshold: float | None = Field(
+        default=None, description="the worst value worth having: the hypervolume's reference point"
+    )
+
+
+class ConstraintSpec(Strict):
+    outcome: str = Field(min_length=1, description="a measured outcome, e.g. fraction_bcc")
+    sense: Literal[">=", "<="]
+    bound: float
 
 
 class XrdSpec(Strict):
@@ -88,7 +97,9 @@ class InstrumentSpec(Strict):
 
 
 class PolicySpec(Strict):
-    kind: Literal["qlognei", "sobol"] = "qlognei"
+    kind: Literal["bayesian", "qlognei", "qlognehvi", "sobol", "random"] = "bayesian"
+    noise: Literal["known", "learned", "counting"] = "known"
+    constraints: list[ConstraintSpec] = []
     n_sobol: int = Field(ge=1, default=5)
     num_restarts: int = Field(ge=1, default=4)
     raw_samples: int = Field(ge=1, default=128)
@@ -112,7 +123,12 @@ class CampaignSpec(Strict):
             raise ValueError(f"objective names repeat: {names}")
         if self.policy.kind == "qlognei" and len(self.objectives) != 1:
             raise ValueError(
-                f"policy 'qlognei' optimises one objective; this campaign has {len(names)}: {names}"
+                f"policy 'qlognei' optimises one objective; this campaign has {len(names)}: {names} "
+                "(kind 'bayesian' chooses qLogNEHVI for several)"
+            )
+        if self.policy.kind == "qlognehvi" and len(self.objectives) < 2:
+            raise ValueError(
+                "policy 'qlognehvi' needs at least two objectives (kind 'bayesian' picks for you)"
             )
         return self
 
@@ -122,6 +138,11 @@ class CampaignSpec(Strict):
 
     def policy_objectives(self) -> list[Objective]:
         return [Objective(o.name, o.goal) for o in self.objectives]
+
+    def measured_outcomes(self) -> list[str]:
+        """Objectives, then constrained outcomes that are not objectives."""
+        names = [o.name for o in self.objectives]
+        return names + [c.outcome for c in self.policy.constraints if c.outcome not in names]
 
 
 def _valid_keys(loc: tuple[Any, ...]) -> list[str] | None:
@@ -191,6 +212,17 @@ def _check_against_instrument(spec: CampaignSpec) -> list[str]:
             problems.append(
                 f"objectives.{i}.name: world {spec.instrument.world!r} does not measure "
                 f"{objective.name!r}; it measures {sorted(described.quantity_units)}"
+            )
+    measurable = set(described.quantity_units)
+    if spec.instrument.kind == "thin-film":
+        measurable |= {f"fraction_{p}" for p in described.phases}
+        if spec.instrument.xafs is not None:
+            measurable |= {"edge_energy_ev", "oxidation_state"}
+    for i, constraint in enumerate(spec.policy.constraints):
+        if constraint.outcome not in measurable:
+            problems.append(
+                f"policy.constraints.{i}.outcome: {constraint.outcome!r} is not measured here; "
+                f"measurable: {sorted(measurable)}"
             )
     return problems
 

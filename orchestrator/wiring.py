@@ -2,9 +2,15 @@
 
 import numpy as np
 
-from instruments import SimulatedInstrument, ThinFilmInstrument, simulated_thin_film_instrument
+from instruments import (
+    SimulatedInstrument,
+    ThinFilmInstrument,
+    describe_simulated_world,
+    simulated_thin_film_instrument,
+)
 from orchestrator.campaign import CampaignSpec, LibrarySpec
-from policies import Policy, QLogNEIPolicy, SobolPolicy
+from policies import BayesianPolicy, OutcomeConstraint, Policy, RandomPolicy, SobolPolicy
+from policies.noise import NOISE_MODELS
 
 
 def derived_seeds(seed: int) -> dict[str, int]:
@@ -15,7 +21,8 @@ def derived_seeds(seed: int) -> dict[str, int]:
 
 def build_instrument(spec: CampaignSpec, seed: int) -> SimulatedInstrument | ThinFilmInstrument:
     instrument = spec.instrument
-    objectives = [o.name for o in spec.objectives]
+    quantities = describe_simulated_world(instrument.world).quantity_units
+    objectives = [o for o in spec.measured_outcomes() if o in quantities]  # counted; features are reduced
     world_seed = derived_seeds(seed)["world"]
     if instrument.kind == "simulated":
         return SimulatedInstrument(instrument.world, objectives, seed=world_seed)
@@ -41,13 +48,18 @@ def build_policy(spec: CampaignSpec, seed: int) -> Policy:
     policy_seed = derived_seeds(seed)["policy"]
     if spec.policy.kind == "sobol":
         return SobolPolicy(space, measurement, seed=policy_seed)
-    return QLogNEIPolicy(
+    if spec.policy.kind == "random":
+        return RandomPolicy(space, measurement, seed=policy_seed)
+    return BayesianPolicy(
         space,
-        spec.policy_objectives()[0],
+        spec.policy_objectives(),
         measurement,
         seed=policy_seed,
         n_sobol=spec.policy.n_sobol,
         num_restarts=spec.policy.num_restarts,
         raw_samples=spec.policy.raw_samples,
         mc_samples=spec.policy.mc_samples,
+        constraints=[OutcomeConstraint(c.outcome, c.sense, c.bound) for c in spec.policy.constraints],
+        noise=NOISE_MODELS[spec.policy.noise],
+        reference_point={o.name: o.threshold for o in spec.objectives if o.threshold is not None},
     )

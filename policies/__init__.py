@@ -1,23 +1,33 @@
 """Decisions: design spaces, surrogate and noise models, acquisition. Knows nothing of Bluesky."""
 
-from policies.bayesian import QLogNEIPolicy
+from policies.bayesian import BayesianPolicy, ObservationError, OutcomeConstraint
+from policies.noise import CountingNoise, KnownNoise, MostLikelyNoise, NoiseModel, noise_model
 from policies.objective import Goal, Objective
 from policies.policy import Policy
 from policies.proposal import MeasuredCondition, ModelUpdate, Proposal, Reason
+from policies.random_policy import RandomPolicy
 from policies.sobol import SobolPolicy, SobolSampler
 from policies.space import CompositionSimplex, DesignSpaceError
 
 __all__ = [
+    "BayesianPolicy",
     "CompositionSimplex",
+    "CountingNoise",
     "DesignSpaceError",
     "Goal",
+    "KnownNoise",
     "MeasuredCondition",
     "ModelUpdate",
+    "MostLikelyNoise",
+    "NoiseModel",
     "Objective",
+    "ObservationError",
+    "OutcomeConstraint",
     "Policy",
     "Proposal",
-    "QLogNEIPolicy",
+    "RandomPolicy",
     "Reason",
     "SobolPolicy",
     "SobolSampler",
+    "noise_model",
 ]

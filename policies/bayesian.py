@@ -1,139 +1,225 @@
-"""Bayesian optimisation of one objective: Sobol start, then a GP with known noise under qLogNEI."""
+"""Bayesian optimisation over the composition simplex: one GP per modelled outcome (objectives and
+constrained outcomes) with per-observation noise from a noise model; qLogNEI for one objective,
+qLogNEHVI for several; outcome constraints; batches with pending points. Sobol points start it."""
 
 import hashlib
+import math
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import torch
+from botorch.acquisition import AcquisitionFunction
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
+from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
+from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
+from botorch.acquisition.objective import GenericMCObjective
 from botorch.fit import fit_gpytorch_mll
-from botorch.models import SingleTaskGP
+from botorch.models import ModelListGP, SingleTaskGP
+from botorch.models.model import Model
 from botorch.models.transforms import Normalize, Standardize
 from botorch.optim import optimize_acqf
 from botorch.sampling import SobolQMCNormalSampler
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
+from policies.noise import KnownNoise, NoiseModel
 from policies.objective import Objective
 from policies.proposal import MeasuredCondition, ModelUpdate, Proposal
 from policies.sobol import SobolSampler
 from policies.space import CompositionSimplex
 
-MIN_VARIANCE = 1e-10
+
+class ObservationError(ValueError):
+    """An observation a model must not be fitted to (NaN, infinite, or missing an outcome)."""
 
 
-class QLogNEIPolicy:
-    """One GP per objective with per-observation variances from the reducers (`train_Yvar`).
+@dataclass(frozen=True)
+class OutcomeConstraint:
+    """A measured outcome that must satisfy `outcome sense bound`, e.g. fraction_bcc >= 0.9."""
 
-    The first `n_sobol` conditions come from a Sobol sequence; after that each ask fits nothing
-    new (the fit happens on `tell`) and optimises qLogNoisyExpectedImprovement over the bounded
-    simplex, with in-flight conditions as pending points.
-    """
+    outcome: str
+    sense: Literal[">=", "<="]
+    bound: float
 
-    name = "qlognei"
+
+class BayesianPolicy:
+    """The decision-maker of a campaign. Fits on `tell`, proposes on `ask`, checkpoints exactly."""
+
+    name = "bayesian"
 
     def __init__(
         self,
         space: CompositionSimplex,
-        objective: Objective,
+        objectives: Sequence[Objective],
         measurement: Mapping[str, float],
         seed: int = 0,
         n_sobol: int = 5,
         num_restarts: int = 4,
         raw_samples: int = 128,
         mc_samples: int = 128,
+        constraints: Sequence[OutcomeConstraint] = (),
+        noise: Callable[[], NoiseModel] = KnownNoise,
+        reference_point: Mapping[str, float] | None = None,
     ) -> None:
         if n_sobol < 1:
             raise ValueError(f"n_sobol must be >= 1, got {n_sobol}")
+        if not objectives:
+            raise ValueError("give at least one objective")
         self.space = space
-        self.objective = objective
+        self.objectives = list(objectives)
+        self.constraints = list(constraints)
+        self.outcomes = [o.name for o in self.objectives]
+        self.outcomes += [c.outcome for c in self.constraints if c.outcome not in self.outcomes]
         self.measurement = dict(measurement)
         self.seed = seed
         self.n_sobol = n_sobol
         self.num_restarts = num_restarts
         self.raw_samples = raw_samples
         self.mc_samples = mc_samples
+        self.noise = {name: noise() for name in self.outcomes}  # one noise model per outcome
+        self.reference_point = dict(reference_point or {})
         self.sampler = SobolSampler(space, seed)
         self.n_asked = 0
         self._conditions: list[np.ndarray] = []
-        self._values: list[float] = []
-        self._variances: list[float] = []
-        self.model: SingleTaskGP | None = None
+        self._values: list[list[float]] = []
+        self._variances: list[list[float]] = []
+        self.model: Model | None = None
         self.model_id: str | None = None
 
     # -- learning ---------------------------------------------------------------------------
     def tell(self, observations: Sequence[MeasuredCondition]) -> ModelUpdate | None:
         for obs in observations:
-            self._conditions.append(np.array([obs.condition[e] for e in self.space.elements]))
-            self._values.append(float(obs.values[self.objective.name]))
-            self._variances.append(float(obs.variances[self.objective.name]))
+            row, var = [], []
+            for name in self.outcomes:
+                if name not in obs.values or name not in obs.variances:
+                    raise ObservationError(f"observation at {dict(obs.condition)} lacks outcome {name!r}")
+                value, variance = float(obs.values[name]), float(obs.variances[name])
+                if not (math.isfinite(value) and math.isfinite(variance)) or variance < 0:
+                    raise ObservationError(
+                        f"observation at {dict(obs.condition)} has {name} = {value} with variance "
+                        f"{variance}; values must be finite and variances finite and >= 0"
+                    )
+                row.append(value)
+                var.append(variance)
+            self._conditions.append(np.array([obs.condition[e] for e in self.space.elements], dtype=float))
+            self._values.append(row)
+            self._variances.append(var)
         if len(self._values) < max(2, self.n_sobol):
             return None
         return self._fit()
 
-    def _training_data(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        x = torch.tensor(self.space.to_free(np.array(self._conditions)), dtype=torch.float64)
-        y = self.objective.sign * torch.tensor(self._values, dtype=torch.float64).unsqueeze(-1)
-        yvar = torch.tensor(self._variances, dtype=torch.float64).clamp_min(MIN_VARIANCE)
-        return x, y, yvar.unsqueeze(-1)
+    def _signs(self) -> np.ndarray:
+        goal = {o.name: o.sign for o in self.objectives}
+        return np.array([goal.get(name, 1.0) for name in self.outcomes])
+
+    def _training_x(self) -> torch.Tensor:
+        return torch.tensor(self.space.to_free(np.array(self._conditions)), dtype=torch.float64)
 
     def _fit(self) -> ModelUpdate:
         started = time.perf_counter()
-        x, y, yvar = self._training_data()
-        model = SingleTaskGP(
-            x,
-            y,
-            train_Yvar=yvar,
-            input_transform=Normalize(d=self.space.dim, bounds=self.space.free_bounds()),
-            outcome_transform=Standardize(m=1),
-        )
+        x = self._training_x()
+        y = torch.tensor(np.array(self._values) * self._signs(), dtype=torch.float64)
+        reported = torch.tensor(np.array(self._variances), dtype=torch.float64)
+        bounds = self.space.free_bounds()
+        models = []
+        summary: dict[str, float] = {}
         with torch.random.fork_rng():
             torch.manual_seed(self._step_seed("fit"))
-            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
-        self.model = model
+            for i, name in enumerate(self.outcomes):
+                noise = self.noise[name].fit(x, y[:, i : i + 1], reported[:, i : i + 1], bounds)
+                model = SingleTaskGP(
+                    x,
+                    y[:, i : i + 1],
+                    train_Yvar=noise,
+                    input_transform=Normalize(d=self.space.dim, bounds=bounds),
+                    outcome_transform=Standardize(m=1),
+                )
+                fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+                models.append(model)
+                for j, value in enumerate(model.covar_module.lengthscale.detach().flatten().tolist()):
+                    summary[f"{name}_lengthscale_{j}"] = float(value)
+                summary[f"{name}_noise_sd_median"] = float(noise.sqrt().median())
+        self.model = models[0] if len(models) == 1 else ModelListGP(*models)
         digest = hashlib.sha256(
-            b"".join(t.numpy().tobytes() for t in (x, y, yvar)) + str(self.seed).encode()
+            b"".join(t.numpy().tobytes() for t in (x, y, reported)) + str(self.seed).encode()
         ).hexdigest()[:8]
         self.model_id = f"gp-{len(y):04d}-{digest}"
-        lengthscales = model.covar_module.lengthscale.detach().flatten().tolist()
-        summary = {f"lengthscale_{i}": float(v) for i, v in enumerate(lengthscales)}
-        return ModelUpdate(
-            model_id=self.model_id,
-            n_train=len(y),
-            fit_seconds=time.perf_counter() - started,
-            summary=summary,
-        )
+        return ModelUpdate(self.model_id, len(y), time.perf_counter() - started, summary)
 
     # -- deciding ---------------------------------------------------------------------------
     def ask(self, n: int, pending: Sequence[Mapping[str, float]] = ()) -> list[Proposal]:
         if n < 1:
             raise ValueError(f"ask for at least one proposal, got n={n}")
-        n_space_filling = max(0, min(n, self.n_sobol - len(self._values) - len(pending)))
-        if self.model is None:
-            n_space_filling = n
+        n_space_filling = (
+            n if self.model is None else max(0, min(n, self.n_sobol - len(self._values) - len(pending)))
+        )
         proposals = [self._proposal(x, "explore", None) for x in self.sampler.draw(n_space_filling)]
-        n_model = n - n_space_filling
-        if n_model:
+        if n - n_space_filling:
             pending_x = [np.array([p[e] for e in self.space.elements]) for p in pending]
-            pending_x += [np.array(list(p.condition.values())) for p in proposals]
-            proposals += self._optimise(n_model, pending_x)
+            pending_x += [np.array([p.condition[e] for e in self.space.elements]) for p in proposals]
+            proposals += self._optimise(n - n_space_filling, pending_x)
         return proposals
+
+    def _constraint_callables(self) -> list:
+        callables = []
+        for constraint in self.constraints:
+            index = self.outcomes.index(constraint.outcome)
+            sign = self._signs()[index]  # the model sees sign * value
+            bound = sign * constraint.bound
+            upper = (constraint.sense == "<=") == (sign > 0)
+            if upper:
+                callables.append(lambda z, i=index, b=bound: z[..., i] - b)
+            else:
+                callables.append(lambda z, i=index, b=bound: b - z[..., i])
+        return callables
+
+    def signed_reference_point(self) -> list[float]:
+        """Thresholds where given; otherwise just below the worst observed value of each objective."""
+        y = np.array(self._values)[:, : len(self.objectives)] * self._signs()[: len(self.objectives)]
+        reference = []
+        for j, objective in enumerate(self.objectives):
+            if objective.name in self.reference_point:
+                reference.append(objective.sign * self.reference_point[objective.name])
+            else:
+                span = float(np.ptp(y[:, j])) or 1.0
+                reference.append(float(y[:, j].min() - 0.1 * span))
+        return reference
+
+    def acquisition(self, x_pending: torch.Tensor | None, seed: int) -> AcquisitionFunction:
+        assert self.model is not None
+        sampler = SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=seed)
+        constraints = self._constraint_callables() or None
+        if len(self.objectives) == 1:
+            objective = GenericMCObjective(lambda z, X=None: z[..., 0]) if len(self.outcomes) > 1 else None
+            return qLogNoisyExpectedImprovement(
+                self.model,
+                X_baseline=self._training_x(),
+                sampler=sampler,
+                objective=objective,
+                X_pending=x_pending,
+                constraints=constraints,
+                prune_baseline=True,
+            )
+        return qLogNoisyExpectedHypervolumeImprovement(
+            self.model,
+            ref_point=self.signed_reference_point(),
+            X_baseline=self._training_x(),
+            sampler=sampler,
+            objective=IdentityMCMultiOutputObjective(outcomes=list(range(len(self.objectives)))),
+            constraints=constraints,
+            X_pending=x_pending,
+            prune_baseline=True,
+        )
 
     def _optimise(self, q: int, pending: list[np.ndarray]) -> list[Proposal]:
         assert self.model is not None
-        x_train, _, _ = self._training_data()
         x_pending = (
             torch.tensor(self.space.to_free(np.array(pending)), dtype=torch.float64) if pending else None
         )
         seed = self._step_seed("ask")
-        acqf = qLogNoisyExpectedImprovement(
-            model=self.model,
-            X_baseline=x_train,
-            sampler=SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=seed),
-            X_pending=x_pending,
-            prune_baseline=True,
-        )
+        acqf = self.acquisition(x_pending, seed)
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             candidates, _ = optimize_acqf(
@@ -147,13 +233,22 @@ class QLogNEIPolicy:
             )
         with torch.no_grad():
             values = [float(acqf(c.view(1, -1))) for c in candidates]
-            means = self.model.posterior(candidates).mean.squeeze(-1)
-            best_mean = float(self.model.posterior(x_train).mean.max())
+            reasons = self._reasons(candidates)
         compositions = self.space.project(self.space.from_free(candidates.numpy()))
-        return [
-            self._proposal(x, "exploit" if float(m) >= best_mean else "explore", v)
-            for x, m, v in zip(compositions, means, values, strict=True)
-        ]
+        return [self._proposal(x, r, v) for x, r, v in zip(compositions, reasons, values, strict=True)]
+
+    def _reasons(self, candidates: torch.Tensor) -> list[str]:
+        """exploit: the model expects the point to be at least as good as the best it knows
+        (non-dominated among the training means, for several objectives); explore otherwise."""
+        assert self.model is not None
+        m = len(self.objectives)
+        known = self.model.posterior(self._training_x()).mean[..., :m]
+        new = self.model.posterior(candidates).mean[..., :m]
+        reasons = []
+        for row in new:
+            dominated = bool(torch.any(torch.all(known >= row, dim=-1) & torch.any(known > row, dim=-1)))
+            reasons.append("explore" if dominated else "exploit")
+        return reasons
 
     def _proposal(self, x: np.ndarray, reason: str, value: float | None) -> Proposal:
         self.n_asked += 1
@@ -164,7 +259,9 @@ class QLogNEIPolicy:
             reason=reason,  # type: ignore[arg-type]
             acquisition_value=value,
             model_id=self.model_id if value is not None else None,
-            generator=self.name if value is not None else "sobol",
+            generator=("qlognehvi" if len(self.objectives) > 1 else "qlognei")
+            if value is not None
+            else "sobol",
         )
 
     def _step_seed(self, what: str) -> int:

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from policies import CompositionSimplex, Objective, QLogNEIPolicy, SobolPolicy
+from policies import BayesianPolicy, CompositionSimplex, Objective, SobolPolicy
 
 BOUNDS = {"A": [0.30, 0.90], "B": [0.05, 0.50], "C": [0.0, 0.40]}
 PEAK = np.array([0.55, 0.30, 0.15])
@@ -39,7 +39,7 @@ def space():
 
 
 def test_proposals_stay_on_the_simplex_within_bounds_and_beat_the_sobol_start(space):
-    policy = QLogNEIPolicy(space, Objective("y"), {"count_time_s": 1.0}, seed=0, n_sobol=5)
+    policy = BayesianPolicy(space, [Objective("y")], {"count_time_s": 1.0}, seed=0, n_sobol=5)
     values = run(policy, space, 14, np.random.default_rng(0))
     assert values[5:].max() > values[:5].max()
     assert values.max() > 0.9  # within reach of the optimum (1.0)
@@ -49,7 +49,7 @@ def test_model_guided_search_beats_sobol_at_the_same_budget(space):
     """Median over seeds of the best value after 12 measurements (one seed alone is a coin toss)."""
     guided, sobol = [], []
     for seed in range(4):
-        policy = QLogNEIPolicy(space, Objective("y"), {"count_time_s": 1.0}, seed=seed, n_sobol=4)
+        policy = BayesianPolicy(space, [Objective("y")], {"count_time_s": 1.0}, seed=seed, n_sobol=4)
         guided.append(run(policy, space, 12, np.random.default_rng(seed)).max())
         baseline = SobolPolicy(space, {"count_time_s": 1.0}, seed=seed)
         sobol.append(run(baseline, space, 12, np.random.default_rng(seed)).max())
@@ -58,25 +58,25 @@ def test_model_guided_search_beats_sobol_at_the_same_budget(space):
 
 
 def test_minimising_finds_low_values(space):
-    policy = QLogNEIPolicy(space, Objective("y", "minimize"), {"count_time_s": 1.0}, seed=2, n_sobol=4)
+    policy = BayesianPolicy(space, [Objective("y", "minimize")], {"count_time_s": 1.0}, seed=2, n_sobol=4)
     values = run(policy, space, 10, np.random.default_rng(2), sign=-1.0)
     assert values[4:].min() < values[:4].min()
 
 
 def test_proposals_carry_reason_model_id_and_acquisition_value(space):
-    policy = QLogNEIPolicy(space, Objective("y"), {"count_time_s": 2.5}, seed=3, n_sobol=3)
+    policy = BayesianPolicy(space, [Objective("y")], {"count_time_s": 2.5}, seed=3, n_sobol=3)
     run(policy, space, 3, np.random.default_rng(3))
     assert policy.model_id is not None
     (proposal,) = policy.ask(1)
     assert proposal.generator == "qlognei" and proposal.model_id == policy.model_id
     assert proposal.reason in ("explore", "exploit") and np.isfinite(proposal.acquisition_value)
     assert proposal.measurement == {"count_time_s": 2.5}
-    (first,) = QLogNEIPolicy(space, Objective("y"), {"count_time_s": 1}, seed=3).ask(1)
+    (first,) = BayesianPolicy(space, [Objective("y")], {"count_time_s": 1}, seed=3).ask(1)
     assert first.reason == "explore" and first.model_id is None and first.acquisition_value is None
 
 
 def test_a_batch_with_pending_points_spreads_out(space):
-    policy = QLogNEIPolicy(space, Objective("y"), {"count_time_s": 1.0}, seed=4, n_sobol=5)
+    policy = BayesianPolicy(space, [Objective("y")], {"count_time_s": 1.0}, seed=4, n_sobol=5)
     run(policy, space, 6, np.random.default_rng(4))
     batch = policy.ask(2)
     a, b = (np.array([p.condition[e] for e in space.elements]) for p in batch)
@@ -88,14 +88,14 @@ def test_a_batch_with_pending_points_spreads_out(space):
 
 def test_a_restored_policy_proposes_exactly_what_the_original_would(space):
     rng = np.random.default_rng(5)
-    original = QLogNEIPolicy(space, Objective("y"), {"count_time_s": 1.0}, seed=5, n_sobol=4)
+    original = BayesianPolicy(space, [Objective("y")], {"count_time_s": 1.0}, seed=5, n_sobol=4)
     told = []
     for _ in range(6):
         (p,) = original.ask(1)
         y = landscape(np.array([p.condition[e] for e in space.elements])) + rng.normal(0, 0.02)
         told.append(Measured(dict(p.condition), {"y": y}, {"y": 4e-4}))
         original.tell(told[-1:])
-    restored = QLogNEIPolicy(space, Objective("y"), {"count_time_s": 1.0}, seed=5, n_sobol=4)
+    restored = BayesianPolicy(space, [Objective("y")], {"count_time_s": 1.0}, seed=5, n_sobol=4)
     restored.load_state_dict(original.state_dict())
     restored.tell(told)
     (a,), (b,) = original.ask(1), restored.ask(1)
