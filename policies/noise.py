@@ -54,7 +54,8 @@ def _log_variance_gp(
         input_transform=Normalize(d=x.shape[-1], bounds=bounds),
         outcome_transform=Standardize(m=1),
     )
-    fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+    with torch.enable_grad():  # may be called lazily from inside a no_grad prediction
+        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
     return model
 
 
