@@ -3,8 +3,8 @@ and where it is noisy, beside a homoscedastic GP, on a random split and on a hel
 
 World fe-ga-pd, objective magnetisation counted for 1 s on films whose thickness falls from
 200 nm (Fe-rich) to 5 nm (Fe-poor), so the noise sd varies about tenfold with the condition,
-through the film and through the value. `known` trusts the counting variances; `learned` never sees them; `counting`
-scales them by a fitted over-dispersion and floor.
+through the film and through the value. `known` trusts the counting variances; `learned` never
+sees them; `counting` scales them by a fitted over-dispersion and floor.
 
     .venv/bin/python benchmarks/calibration.py [--seeds 3] [--n-train 150] [--json]
 """

@@ -1,13 +1,15 @@
 """The campaign file, validated: what to search, what to measure, how to decide, when to stop."""
 
+import importlib
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from instruments import describe_simulated_world
-from policies import CompositionSimplex, DesignSpaceError, Objective
+from policies import CompositionPrior, CompositionSimplex, DesignSpaceError, LinearConstraint, Objective
 
 
 class CampaignFileError(ValueError):
@@ -28,9 +30,17 @@ class Strict(BaseModel):
 Bounds = Annotated[list[float], Field(min_length=2, max_length=2)]
 
 
+class LinearRuleSpec(Strict):
+    terms: dict[str, float] = Field(min_length=1, description="element -> coefficient")
+    max: float = Field(description="sum of coefficient * fraction must not exceed this")
+
+
 class SpaceSpec(Strict):
     composition: dict[str, Bounds] = Field(
         description="element -> [lower, upper] atomic fraction; fractions sum to 1"
+    )
+    linear_constraints: list[LinearRuleSpec] = Field(
+        default=[], description="expert rules, e.g. {terms: {Ga: 1, Pd: 1}, max: 0.5}"
     )
 
     @model_validator(mode="after")
@@ -40,7 +50,8 @@ class SpaceSpec(Strict):
 
     def simplex(self) -> CompositionSimplex:
         try:
-            return CompositionSimplex.from_bounds(self.composition)
+            rules = [LinearConstraint(r.terms, r.max) for r in self.linear_constraints]
+            return CompositionSimplex.from_bounds(self.composition, rules)
         except DesignSpaceError as exc:
             raise ValueError(str(exc)) from None
 
@@ -99,6 +110,9 @@ class InstrumentSpec(Strict):
 class PolicySpec(Strict):
     kind: Literal["bayesian", "qlognei", "qlognehvi", "sobol", "random"] = "bayesian"
     noise: Literal["known", "learned", "counting"] = "known"
+    prior: str | None = Field(
+        default=None, description="'module:function' giving each composition a weight in [0, 1]; 0 vetoes"
+    )
     constraints: list[ConstraintSpec] = []
     n_sobol: int = Field(ge=1, default=5)
     num_restarts: int = Field(ge=1, default=4)
@@ -227,6 +241,28 @@ def _check_against_instrument(spec: CampaignSpec) -> list[str]:
     return problems
 
 
+def resolve_prior(path: str, elements: tuple[str, ...]) -> CompositionPrior:
+    """The expert prior a campaign names, checked on a probe so it fails at start, not hours later."""
+    module_name, _, attribute = path.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"prior {path!r} is not an import path; give 'package.module:function'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"cannot import module {module_name!r} for prior {path!r}: {exc}") from None
+    prior = getattr(module, attribute, None)
+    if not callable(prior):
+        raise ValueError(f"{path!r} is not a function of compositions")
+    probe = np.full((2, len(elements)), 1.0 / len(elements))
+    try:
+        weights = np.asarray(prior(probe), dtype=float).reshape(-1)
+    except Exception as exc:
+        raise ValueError(f"prior {path!r} failed on a probe of 2 compositions: {exc}") from None
+    if weights.shape != (2,) or not np.all((weights >= 0) & (weights <= 1)):
+        raise ValueError(f"prior {path!r} must return one weight in [0, 1] per composition, got {weights}")
+    return prior
+
+
 def parse_campaign(text: str, source: str = "campaign file") -> CampaignSpec:
     """A validated campaign from YAML text, or a CampaignFileError listing every problem."""
     try:
@@ -242,6 +278,11 @@ def parse_campaign(text: str, source: str = "campaign file") -> CampaignSpec:
     except ValidationError as exc:
         raise CampaignFileError(source, describe_validation_errors(exc)) from None
     problems = _check_against_instrument(spec)
+    if spec.policy.prior is not None:
+        try:
+            resolve_prior(spec.policy.prior, spec.elements)
+        except ValueError as exc:
+            problems.append(f"policy.prior: {exc}")
     if problems:
         raise CampaignFileError(source, problems)
     return spec

@@ -8,7 +8,7 @@ from instruments import (
     describe_simulated_world,
     simulated_thin_film_instrument,
 )
-from orchestrator.campaign import CampaignSpec, LibrarySpec
+from orchestrator.campaign import CampaignSpec, LibrarySpec, resolve_prior
 from policies import BayesianPolicy, OutcomeConstraint, Policy, RandomPolicy, SobolPolicy
 from policies.noise import NOISE_MODELS
 
@@ -62,4 +62,5 @@ def build_policy(spec: CampaignSpec, seed: int) -> Policy:
         constraints=[OutcomeConstraint(c.outcome, c.sense, c.bound) for c in spec.policy.constraints],
         noise=NOISE_MODELS[spec.policy.noise],
         reference_point={o.name: o.threshold for o in spec.objectives if o.threshold is not None},
+        prior=resolve_prior(spec.policy.prior, spec.elements) if spec.policy.prior else None,
     )

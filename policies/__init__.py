@@ -1,21 +1,23 @@
 """Decisions: design spaces, surrogate and noise models, acquisition. Knows nothing of Bluesky."""
 
-from policies.bayesian import BayesianPolicy, ObservationError, OutcomeConstraint
+from policies.bayesian import BayesianPolicy, CompositionPrior, ObservationError, OutcomeConstraint
 from policies.noise import CountingNoise, KnownNoise, MostLikelyNoise, NoiseModel, noise_model
 from policies.objective import Goal, Objective
 from policies.policy import Policy
 from policies.proposal import MeasuredCondition, ModelUpdate, Proposal, Reason
 from policies.random_policy import RandomPolicy
 from policies.sobol import SobolPolicy, SobolSampler
-from policies.space import CompositionSimplex, DesignSpaceError
+from policies.space import CompositionSimplex, DesignSpaceError, LinearConstraint
 
 __all__ = [
     "BayesianPolicy",
+    "CompositionPrior",
     "CompositionSimplex",
     "CountingNoise",
     "DesignSpaceError",
     "Goal",
     "KnownNoise",
+    "LinearConstraint",
     "MeasuredCondition",
     "ModelUpdate",
     "MostLikelyNoise",

@@ -44,6 +44,35 @@ class OutcomeConstraint:
     bound: float
 
 
+CompositionPrior = Callable[[np.ndarray], np.ndarray]  # (n, n_elements) -> weights in [0, 1]
+VETO_LOG_WEIGHT = -1e3  # log of a vetoed candidate's weight: far below any acquisition value
+
+
+class PriorWeightedAcquisition(AcquisitionFunction):
+    """An expert's prior on a log-acquisition: adds log(weight) per candidate; weight 0 is a veto.
+
+    The weight is data, not part of the model's gradient: restarts, the final choice among them
+    and the veto check see it; a proposal that still lands on a vetoed point is replaced by the
+    best allowed candidate of a Sobol pool.
+    """
+
+    def __init__(self, base: AcquisitionFunction, prior: CompositionPrior, space: CompositionSimplex) -> None:
+        super().__init__(model=base.model)
+        self.base = base
+        self.prior = prior
+        self.space = space
+
+    def weights(self, free: torch.Tensor) -> torch.Tensor:
+        compositions = self.space.from_free(free.detach().reshape(-1, free.shape[-1]).cpu().numpy())
+        w = np.clip(np.asarray(self.prior(compositions), dtype=float).reshape(-1), 0.0, 1.0)
+        return torch.as_tensor(w, dtype=free.dtype).reshape(free.shape[:-1])
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        w = self.weights(X)
+        log_w = torch.where(w > 0, torch.log(w.clamp_min(1e-300)), torch.full_like(w, VETO_LOG_WEIGHT))
+        return self.base(X) + log_w.sum(dim=-1)
+
+
 class BayesianPolicy:
     """The decision-maker of a campaign. Fits on `tell`, proposes on `ask`, checkpoints exactly."""
 
@@ -62,6 +91,7 @@ class BayesianPolicy:
         constraints: Sequence[OutcomeConstraint] = (),
         noise: Callable[[], NoiseModel] = KnownNoise,
         reference_point: Mapping[str, float] | None = None,
+        prior: CompositionPrior | None = None,
     ) -> None:
         if n_sobol < 1:
             raise ValueError(f"n_sobol must be >= 1, got {n_sobol}")
@@ -80,6 +110,7 @@ class BayesianPolicy:
         self.mc_samples = mc_samples
         self.noise = {name: noise() for name in self.outcomes}  # one noise model per outcome
         self.reference_point = dict(reference_point or {})
+        self.prior = prior
         self.sampler = SobolSampler(space, seed)
         self.n_asked = 0
         self._conditions: list[np.ndarray] = []
@@ -188,6 +219,10 @@ class BayesianPolicy:
         return reference
 
     def acquisition(self, x_pending: torch.Tensor | None, seed: int) -> AcquisitionFunction:
+        base = self._base_acquisition(x_pending, seed)
+        return base if self.prior is None else PriorWeightedAcquisition(base, self.prior, self.space)
+
+    def _base_acquisition(self, x_pending: torch.Tensor | None, seed: int) -> AcquisitionFunction:
         assert self.model is not None
         sampler = SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=seed)
         constraints = self._constraint_callables() or None
@@ -231,11 +266,31 @@ class BayesianPolicy:
                 inequality_constraints=self.space.inequality_constraints(),
                 options={"seed": seed},
             )
+        if isinstance(acqf, PriorWeightedAcquisition):
+            candidates = self._replace_vetoed(acqf, candidates, seed)
         with torch.no_grad():
             values = [float(acqf(c.view(1, -1))) for c in candidates]
             reasons = self._reasons(candidates)
         compositions = self.space.project(self.space.from_free(candidates.numpy()))
         return [self._proposal(x, r, v) for x, r, v in zip(compositions, reasons, values, strict=True)]
+
+    def _replace_vetoed(
+        self, acqf: PriorWeightedAcquisition, candidates: torch.Tensor, seed: int, pool_size: int = 512
+    ) -> torch.Tensor:
+        vetoed = acqf.weights(candidates) <= 0
+        if not bool(vetoed.any()):
+            return candidates
+        pool = SobolSampler(self.space, seed).draw(pool_size)
+        free = torch.tensor(self.space.to_free(pool), dtype=torch.float64)
+        allowed = free[acqf.weights(free) > 0]
+        if len(allowed) == 0:
+            raise RuntimeError("the prior vetoes every candidate of the design space")
+        with torch.no_grad():
+            scores = acqf(allowed.unsqueeze(1))
+        best = allowed[torch.argsort(scores, descending=True)[: int(vetoed.sum())]]
+        replaced = candidates.clone()
+        replaced[vetoed] = best
+        return replaced
 
     def _reasons(self, candidates: torch.Tensor) -> list[str]:
         """exploit: the model expects the point to be at least as good as the best it knows

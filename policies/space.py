@@ -5,12 +5,25 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.optimize import linprog
 
 SIMPLEX_TOLERANCE = 1e-6
 
 
 class DesignSpaceError(ValueError):
     """A design space that cannot hold any condition, or a condition outside it."""
+
+
+@dataclass(frozen=True)
+class LinearConstraint:
+    """sum_e coefficients[e] * x_e <= upper: an expert's rule, e.g. Ga + Pd <= 0.5 (unstable beyond)."""
+
+    coefficients: Mapping[str, float]
+    upper: float
+
+    def describe(self) -> str:
+        terms = " + ".join(f"{c:g}*{e}" for e, c in self.coefficients.items())
+        return f"{terms} <= {self.upper:g}"
 
 
 @dataclass(frozen=True)
@@ -24,6 +37,7 @@ class CompositionSimplex:
     elements: tuple[str, ...]
     lower: tuple[float, ...]
     upper: tuple[float, ...]
+    linear_constraints: tuple[LinearConstraint, ...] = ()
 
     def __post_init__(self) -> None:
         d = len(self.elements)
@@ -47,12 +61,39 @@ class CompositionSimplex:
                 f"{dict(zip(self.elements, self.upper, strict=True))}"
             )
 
+        for constraint in self.linear_constraints:
+            unknown = sorted(set(constraint.coefficients) - set(self.elements))
+            if unknown:
+                raise DesignSpaceError(
+                    f"constraint {constraint.describe()} names {unknown}; elements are {list(self.elements)}"
+                )
+        if self.linear_constraints and not self._feasible():
+            rules = "; ".join(c.describe() for c in self.linear_constraints)
+            raise DesignSpaceError(f"no composition within the bounds satisfies the constraints: {rules}")
+
+    def _feasible(self) -> bool:
+        """Is there any composition meeting bounds, simplex and constraints? (a linear programme)"""
+        a_ub = [[c.coefficients.get(e, 0.0) for e in self.elements] for c in self.linear_constraints]
+        b_ub = [c.upper for c in self.linear_constraints]
+        result = linprog(
+            np.zeros(len(self.elements)),
+            A_ub=a_ub,
+            b_ub=b_ub,
+            A_eq=[np.ones(len(self.elements))],
+            b_eq=[1.0],
+            bounds=list(zip(self.lower, self.upper, strict=True)),
+        )
+        return bool(result.status == 0)
+
     @classmethod
-    def from_bounds(cls, bounds: Mapping[str, Sequence[float]]) -> "CompositionSimplex":
+    def from_bounds(
+        cls, bounds: Mapping[str, Sequence[float]], linear_constraints: Sequence[LinearConstraint] = ()
+    ) -> "CompositionSimplex":
         return cls(
             elements=tuple(bounds),
             lower=tuple(float(b[0]) for b in bounds.values()),
             upper=tuple(float(b[1]) for b in bounds.values()),
+            linear_constraints=tuple(linear_constraints),
         )
 
     @property
@@ -76,7 +117,16 @@ class CompositionSimplex:
         lo_last, hi_last = self.effective_bounds()[:, -1]
         idx = torch.arange(self.dim)
         ones = torch.ones(self.dim, dtype=torch.float64)
-        return [(idx, -ones, float(lo_last) - 1.0), (idx, ones, 1.0 - float(hi_last))]
+        constraints = [(idx, -ones, float(lo_last) - 1.0), (idx, ones, 1.0 - float(hi_last))]
+        last = self.elements[-1]
+        for rule in self.linear_constraints:
+            # sum_e c_e x_e <= u with x_last = 1 - sum z:  sum (c_last - c_e) z_e >= c_last - u
+            c_last = rule.coefficients.get(last, 0.0)
+            coefficients = torch.tensor(
+                [c_last - rule.coefficients.get(e, 0.0) for e in self.elements[:-1]], dtype=torch.float64
+            )
+            constraints.append((idx, coefficients, c_last - rule.upper))
+        return constraints
 
     def to_free(self, compositions: np.ndarray) -> np.ndarray:
         return np.atleast_2d(np.asarray(compositions, dtype=float))[:, :-1]
@@ -88,11 +138,15 @@ class CompositionSimplex:
     def contains(self, compositions: np.ndarray, tol: float = SIMPLEX_TOLERANCE) -> np.ndarray:
         """Which rows are on the simplex and within bounds."""
         x = np.atleast_2d(np.asarray(compositions, dtype=float))
-        return (
+        inside = (
             (np.abs(x.sum(axis=1) - 1.0) <= tol)
             & np.all(x >= np.array(self.lower) - tol, axis=1)
             & np.all(x <= np.array(self.upper) + tol, axis=1)
         )
+        for rule in self.linear_constraints:
+            weights = np.array([rule.coefficients.get(e, 0.0) for e in self.elements])
+            inside &= x @ weights <= rule.upper + tol
+        return inside
 
     def as_dict(self, composition: Sequence[float]) -> dict[str, float]:
         return {e: float(v) for e, v in zip(self.elements, composition, strict=True)}

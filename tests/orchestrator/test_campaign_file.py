@@ -60,6 +60,26 @@ CASES = {
         lambda c: c["space"].update(composition={"Fe": [0.4, 0.95], "Co": [0, 0.45], "Pd": [0, 0.3]}),
         ["space.composition: elements ['Fe', 'Co', 'Pd'] do not match world", "['Fe', 'Ga', 'Pd']"],
     ),
+    "rules no composition satisfies": (
+        lambda c: c["space"].update(linear_constraints=[{"terms": {"Fe": 1.0}, "max": 0.2}]),
+        ["space: no composition within the bounds satisfies the constraints: 1*Fe <= 0.2"],
+    ),
+    "a rule on an element not in the space": (
+        lambda c: c["space"].update(linear_constraints=[{"terms": {"Co": 1.0}, "max": 0.2}]),
+        ["space: constraint 1*Co <= 0.2 names ['Co']"],
+    ),
+    "a prior that does not import": (
+        lambda c: c["policy"].update(prior="no_such_module:weights"),
+        ["policy.prior: cannot import module 'no_such_module'"],
+    ),
+    "a prior of the wrong shape": (
+        lambda c: c["policy"].update(prior="tests.orchestrator.expert_priors:wrong_shape"),
+        ["policy.prior: prior 'tests.orchestrator.expert_priors:wrong_shape' must return one weight"],
+    ),
+    "a constraint on an outcome nobody measures": (
+        lambda c: c["policy"].update(constraints=[{"outcome": "hardness", "sense": ">=", "bound": 1.0}]),
+        ["policy.constraints.0.outcome: 'hardness' is not measured here"],
+    ),
     "two objectives for a single-objective policy": (
         lambda c: c["objectives"].append({"name": "other", "goal": "minimize"}),
         ["policy 'qlognei' optimises one objective; this campaign has 2"],

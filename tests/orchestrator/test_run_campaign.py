@@ -139,3 +139,38 @@ def test_the_quickstart_improves_on_its_sobol_points(quickstart, write_campaign,
     n_sobol = quickstart["policy"]["n_sobol"]
     values = [o["values"]["magnetization"] for o in status["observations"]]
     assert max(values[n_sobol:]) > max(values[:n_sobol])
+
+
+@pytest.mark.integration
+def test_a_two_objective_campaign_with_expert_rules_and_learned_noise(
+    quickstart, write_campaign, junkan, tmp_path
+):
+    campaign = copy.deepcopy(quickstart)
+    campaign.update(name="alloy-pareto", budget=7)
+    campaign["instrument"]["world"] = "fe-ga-pd"
+    campaign["objectives"] = [
+        {"name": "magnetization", "goal": "maximize", "threshold": 0.5},
+        {"name": "magnetostriction", "goal": "maximize", "threshold": 0.0},
+    ]
+    campaign["space"]["linear_constraints"] = [{"terms": {"Ga": 1.0, "Pd": 1.0}, "max": 0.4}]
+    campaign["policy"] = {
+        "kind": "bayesian",
+        "n_sobol": 4,
+        "num_restarts": 2,
+        "raw_samples": 32,
+        "mc_samples": 32,
+        "noise": "learned",
+        "prior": "tests.orchestrator.expert_priors:no_pd_rich",
+    }
+    result, status = run_and_status(junkan, write_campaign(campaign), tmp_path / "store")
+    assert result.exit_code == 0, result.output
+    assert status["n_observations"] == 7
+    for o in status["observations"]:
+        x = o["condition"]
+        assert x["Ga"] + x["Pd"] <= 0.4 + 1e-6
+        assert set(o["values"]) == {"magnetization", "magnetostriction"}
+    model_chosen = status["observations"][4:]
+    assert all(o["condition"]["Pd"] <= 0.25 + 1e-9 for o in model_chosen)
+    events = list(EventLog(tmp_path / "store" / "events.jsonl").read())
+    generators = [e.proposal.generator for e in events if type(e).__name__ == "Proposed"]
+    assert generators[4:] == ["qlognehvi"] * 3
