@@ -123,13 +123,50 @@ class ThinFilmInstrument:
         self.libraries[record.library_id] = record
         return record
 
+    def spot_by_id(self, spot_id: str) -> SpotChoice:
+        library_id, _, index = spot_id.rpartition("-")
+        library = self.libraries.get(library_id)
+        if library is None or not index.isdigit() or int(index) >= len(library.positions_mm):
+            raise ValueError(f"no spot {spot_id!r}; libraries: {sorted(self.libraries)}")
+        if int(index) in library.measured:
+            raise ValueError(f"spot {spot_id!r} was measured already")
+        return SpotChoice(library, int(index), 0.0)
+
+    def unmeasured_spots(self) -> tuple[tuple[str, ...], np.ndarray]:
+        """Ids and measured compositions of every spot not yet measured: the cheap candidates."""
+        ids, rows = [], []
+        for library in self.libraries.values():
+            for i, composition in enumerate(library.compositions):
+                if i not in library.measured:
+                    ids.append(SpotChoice(library, i, 0.0).spot_id)
+                    rows.append(composition)
+        return tuple(ids), np.array(rows).reshape(-1, len(self.settings.elements))
+
+    def spot_seconds(self) -> float:
+        """Instrument time of one spot: counters, pattern and spectrum, plus stage and set-up overhead."""
+        s = self.settings
+        seconds = s.objective_count_time_s + (s.xrd_count_time_s or 0.0) + 10.0
+        if s.xafs_element is not None:
+            points = len(s.xafs_energies_ev) if s.xafs_energies_ev else 282
+            seconds += points * (s.xafs_count_time_s + 0.2)
+        return seconds
+
+    def library_seconds(self) -> float:
+        """A new library: deposition, a pump-down and transfer (30 min), then its first spot."""
+        return self.settings.library_duration_s + 1800.0 + self.spot_seconds()
+
     # -- the plan ------------------------------------------------------------------------
     def plan(
         self, condition: Mapping[str, float], measurement: Mapping[str, float], md: Mapping[str, Any]
     ) -> MsgGenerator[None]:
         s = self.settings
         target = np.array([condition[e] for e in s.elements])
-        choice = self.nearest_unmeasured(target, s.spot_tolerance)
+        if md.get("target_spot"):  # the policy chose an existing spot
+            choice: SpotChoice | None = self.spot_by_id(str(md["target_spot"]))
+        elif md.get("reason") == "new library":  # the policy chose to deposit
+            choice = None
+        else:  # a policy that does not weigh costs: reuse a spot close enough, else deposit
+            choice = self.nearest_unmeasured(target, s.spot_tolerance)
         new_library = choice is None
         if choice is None:
             powers = self.powers_for(condition)

@@ -14,7 +14,7 @@ from orchestrator.loop import CampaignLoop
 from orchestrator.loop import Progress as LoopProgress
 from orchestrator.state import CampaignState
 from orchestrator.store import CampaignStore, StoreError
-from orchestrator.wiring import build_instrument, build_policy
+from orchestrator.wiring import build_instrument, build_policy, instrument_costs
 
 app = typer.Typer(
     help="junkan: closed-loop campaigns for autonomous materials labs.",
@@ -71,7 +71,7 @@ def run(
     instrument = build_instrument(spec, run_seed)
     loop = CampaignLoop(
         campaign_store,
-        build_policy(spec, run_seed),
+        build_policy(spec, run_seed, instrument_costs(instrument)),
         instrument,
         LocalExecutor(instrument.devices),
         seed=run_seed,

@@ -40,6 +40,8 @@ class ProposalRecord(BaseModel):
     acquisition_value: float | None = None
     model_id: str | None = None
     generator: str = ""
+    target_spot: str | None = None
+    cost_s: float | None = None
 
 
 class Proposed(EventBase):

@@ -27,7 +27,7 @@ from orchestrator.local_executor import DocumentCallback, RunOutcome
 from orchestrator.observation import Observation
 from orchestrator.state import CampaignState
 from orchestrator.store import CampaignStore, text_sha256
-from policies import Policy, Proposal
+from policies import CandidateSet, Policy, Proposal
 
 
 class Instrument(Protocol):
@@ -99,6 +99,7 @@ class CampaignLoop:
         while len(self.state.observations) < self.spec.budget:
             started = time.perf_counter()
             try:
+                self._offer_candidates()
                 (proposal,) = self.policy.ask(1, pending=[])
             except Exception as exc:
                 return self._fail("policy", f"ask failed: {type(exc).__name__}: {exc}", None)
@@ -133,6 +134,14 @@ class CampaignLoop:
         self._record(CampaignFinished(status="finished", reason="budget reached"))
         return self.state
 
+    def _offer_candidates(self) -> None:
+        """Tell a cost-aware policy which spots it can measure without making anything new."""
+        spots = getattr(self.instrument, "unmeasured_spots", None)
+        set_candidates = getattr(self.policy, "set_candidates", None)
+        if spots is not None and set_candidates is not None:
+            ids, compositions = spots()
+            set_candidates(CandidateSet(ids, compositions))
+
     def _measure(self, proposal: Proposal) -> Observation | None:
         pid = proposal.proposal_id
         self._record(Submitted(proposal_id=pid, executor=self.executor.name))
@@ -140,6 +149,8 @@ class CampaignLoop:
             "campaign": self.spec.name,
             "proposal_id": pid,
             "model_id": proposal.model_id,
+            "reason": proposal.reason,
+            "target_spot": proposal.target_spot,
             "junkan_seed": self.seed,
         }
 
@@ -202,4 +213,6 @@ def _record_of(proposal: Proposal) -> ProposalRecord:
         acquisition_value=proposal.acquisition_value,
         model_id=proposal.model_id,
         generator=proposal.generator,
+        target_spot=proposal.target_spot,
+        cost_s=proposal.cost_s,
     )

@@ -9,7 +9,7 @@ from instruments import (
     simulated_thin_film_instrument,
 )
 from orchestrator.campaign import CampaignSpec, LibrarySpec, resolve_prior
-from policies import BayesianPolicy, OutcomeConstraint, Policy, RandomPolicy, SobolPolicy
+from policies import BayesianPolicy, Costs, OutcomeConstraint, Policy, RandomPolicy, SobolPolicy
 from policies.noise import NOISE_MODELS
 
 
@@ -42,7 +42,7 @@ def build_instrument(spec: CampaignSpec, seed: int) -> SimulatedInstrument | Thi
     return simulated_thin_film_instrument(instrument.world, objectives, world_seed, settings, valences)
 
 
-def build_policy(spec: CampaignSpec, seed: int) -> Policy:
+def build_policy(spec: CampaignSpec, seed: int, costs: Costs | None = None) -> Policy:
     space = spec.space.simplex()
     measurement = {"count_time_s": spec.instrument.count_time_s}
     policy_seed = derived_seeds(seed)["policy"]
@@ -63,4 +63,12 @@ def build_policy(spec: CampaignSpec, seed: int) -> Policy:
         noise=NOISE_MODELS[spec.policy.noise],
         reference_point={o.name: o.threshold for o in spec.objectives if o.threshold is not None},
         prior=resolve_prior(spec.policy.prior, spec.elements) if spec.policy.prior else None,
+        costs=costs,
     )
+
+
+def instrument_costs(instrument: SimulatedInstrument | ThinFilmInstrument) -> Costs | None:
+    """Spot and library times of an instrument that has libraries; None for one that makes each sample."""
+    if isinstance(instrument, ThinFilmInstrument):
+        return Costs(spot_s=instrument.spot_seconds(), library_s=instrument.library_seconds())
+    return None

@@ -4,15 +4,17 @@ from policies.bayesian import BayesianPolicy, CompositionPrior, ObservationError
 from policies.noise import CountingNoise, KnownNoise, MostLikelyNoise, NoiseModel, noise_model
 from policies.objective import Goal, Objective
 from policies.policy import Policy
-from policies.proposal import MeasuredCondition, ModelUpdate, Proposal, Reason
+from policies.proposal import CandidateSet, Costs, MeasuredCondition, ModelUpdate, Proposal, Reason
 from policies.random_policy import RandomPolicy
 from policies.sobol import SobolPolicy, SobolSampler
 from policies.space import CompositionSimplex, DesignSpaceError, LinearConstraint
 
 __all__ = [
     "BayesianPolicy",
+    "CandidateSet",
     "CompositionPrior",
     "CompositionSimplex",
+    "Costs",
     "CountingNoise",
     "DesignSpaceError",
     "Goal",

@@ -6,7 +6,7 @@ import hashlib
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -26,7 +26,7 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 
 from policies.noise import KnownNoise, NoiseModel
 from policies.objective import Objective
-from policies.proposal import MeasuredCondition, ModelUpdate, Proposal
+from policies.proposal import CandidateSet, Costs, MeasuredCondition, ModelUpdate, Proposal
 from policies.sobol import SobolSampler
 from policies.space import CompositionSimplex
 
@@ -92,6 +92,7 @@ class BayesianPolicy:
         noise: Callable[[], NoiseModel] = KnownNoise,
         reference_point: Mapping[str, float] | None = None,
         prior: CompositionPrior | None = None,
+        costs: Costs | None = None,
     ) -> None:
         if n_sobol < 1:
             raise ValueError(f"n_sobol must be >= 1, got {n_sobol}")
@@ -111,6 +112,8 @@ class BayesianPolicy:
         self.noise = {name: noise() for name in self.outcomes}  # one noise model per outcome
         self.reference_point = dict(reference_point or {})
         self.prior = prior
+        self.costs = costs  # with costs, each ask weighs measuring a spot against a new library
+        self.candidates = CandidateSet((), np.zeros((0, len(space.elements))))
         self.sampler = SobolSampler(space, seed)
         self.n_asked = 0
         self._conditions: list[np.ndarray] = []
@@ -190,8 +193,54 @@ class BayesianPolicy:
         if n - n_space_filling:
             pending_x = [np.array([p[e] for e in self.space.elements]) for p in pending]
             pending_x += [np.array([p.condition[e] for e in self.space.elements]) for p in proposals]
-            proposals += self._optimise(n - n_space_filling, pending_x)
+            if self.costs is None:
+                proposals += self._optimise(n - n_space_filling, pending_x)
+            else:
+                for _ in range(n - n_space_filling):  # greedy: each choice is pending for the next
+                    chosen = self._cost_aware_choice(pending_x, {p.target_spot for p in proposals})
+                    proposals.append(chosen)
+                    pending_x.append(np.array([chosen.condition[e] for e in self.space.elements]))
         return proposals
+
+    def set_candidates(self, candidates: CandidateSet) -> None:
+        """The spots that can be measured without depositing anything (before each ask)."""
+        self.candidates = candidates
+
+    def _cost_aware_choice(self, pending: list[np.ndarray], taken: set[str | None]) -> Proposal:
+        """The best unmeasured spot or the best new library, by acquisition value per second.
+
+        Log-acquisitions compare as log(value / cost) = log value - log cost.
+        """
+        assert self.costs is not None
+        (continuous,) = self._optimise(1, pending)
+        new_library_score = (continuous.acquisition_value or -np.inf) - np.log(self.costs.library_s)
+        spot = self._best_spot(pending, taken)
+        if spot is not None and spot[1] - np.log(self.costs.spot_s) >= new_library_score:
+            index, value = spot
+            self.n_asked -= 1  # the continuous optimum is not proposed: reuse its number
+            reason = self._reasons(
+                torch.tensor(self.space.to_free(self.candidates.compositions[index : index + 1]))
+            )[0]
+            proposal = self._proposal(self.candidates.compositions[index], reason, value)
+            return replace(proposal, target_spot=self.candidates.ids[index], cost_s=self.costs.spot_s)
+        return replace(continuous, reason="new library", cost_s=self.costs.library_s)
+
+    def _best_spot(
+        self, pending: list[np.ndarray], taken: set[str | None], chunk: int = 1024
+    ) -> tuple[int, float] | None:
+        keep = [i for i, spot_id in enumerate(self.candidates.ids) if spot_id not in taken]
+        keep = [i for i in keep if self.space.contains(self.candidates.compositions[i : i + 1], tol=1e-3)[0]]
+        if not keep:
+            return None
+        x_pending = (
+            torch.tensor(self.space.to_free(np.array(pending)), dtype=torch.float64) if pending else None
+        )
+        acqf = self.acquisition(x_pending, self._step_seed("spots"))
+        free = torch.tensor(self.space.to_free(self.candidates.compositions[keep]), dtype=torch.float64)
+        with torch.no_grad():
+            scores = torch.cat([acqf(block.unsqueeze(1)) for block in torch.split(free, chunk)])
+        best = int(torch.argmax(scores))
+        return keep[best], float(scores[best])
 
     def _constraint_callables(self) -> list:
         callables = []

@@ -4,6 +4,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+import numpy as np
+
 Reason = Literal["explore", "exploit", "new library"]
 
 
@@ -18,7 +20,27 @@ class Proposal:
     acquisition_value: float | None = None
     model_id: str | None = None
     generator: str = ""
-    extra: Mapping[str, float] = field(default_factory=dict)
+    target_spot: str | None = None  # an existing library spot to measure, when the policy chose one
+    cost_s: float | None = None  # what the policy expected this to cost (instrument time)
+
+
+@dataclass(frozen=True)
+class CandidateSet:
+    """Conditions that can be measured now without making anything: unmeasured library spots."""
+
+    ids: tuple[str, ...]
+    compositions: np.ndarray  # (n, n_elements), the policy's element order
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Instrument time of measuring an existing spot and of depositing a new library and measuring it."""
+
+    spot_s: float
+    library_s: float
 
 
 class MeasuredCondition(Protocol):

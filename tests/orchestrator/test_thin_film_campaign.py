@@ -66,6 +66,13 @@ def test_a_thin_film_campaign_deposits_libraries_measures_spots_and_keeps_raw_da
         assert observation.condition == pytest.approx(
             {e: float(ds[e].values[row]) for e in ("Fe", "Co", "Ni")}
         )
+    proposals = [e.proposal for e in EventLog(store / "events.jsonl").read() if type(e).__name__ == "Proposed"]
+    for proposal, row in zip(proposals, range(6), strict=True):
+        if proposal.target_spot is not None:  # the policy chose this spot: it is the one measured
+            assert ds["spot_id"].values[row] == proposal.target_spot and not new_library[row]
+        if proposal.reason == "new library":
+            assert new_library[row]
+    assert any(p.target_spot for p in proposals[3:]), "the cost-aware policy measures existing spots"
     runs = [e for e in EventLog(store / "events.jsonl").read() if type(e).__name__ == "RunStarted"]
     assert len(runs) == 6 * 2 + new_library.sum()  # spot run + XAFS run each; one deposit per new library
 

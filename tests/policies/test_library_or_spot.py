@@ -1,0 +1,75 @@
+"""Library or spot: the policy weighs the best unmeasured spot against a new library, per second."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from policies import BayesianPolicy, CandidateSet, CompositionSimplex, Costs, Objective
+
+BOUNDS = {"Fe": [0.2, 0.9], "Ga": [0.0, 0.6], "Pd": [0.0, 0.6]}
+OPTIMUM = np.array([0.5, 0.2, 0.3])
+
+
+@dataclass(frozen=True)
+class Measured:
+    condition: dict
+    values: dict
+    variances: dict
+
+
+def f(x: np.ndarray) -> float:
+    return float(1 - np.sum((x - OPTIMUM) ** 2) / 0.2)
+
+
+def warmed_up(costs: Costs, seed: int = 0) -> BayesianPolicy:
+    space = CompositionSimplex.from_bounds(BOUNDS)
+    policy = BayesianPolicy(
+        space,
+        [Objective("y")],
+        {"count_time_s": 1.0},
+        seed=seed,
+        n_sobol=5,
+        num_restarts=2,
+        raw_samples=64,
+        costs=costs,
+    )
+    for p in policy.ask(5):
+        x = np.array([p.condition[e] for e in space.elements])
+        policy.tell([Measured(dict(p.condition), {"y": f(x)}, {"y": 1e-4})])
+    return policy
+
+
+def spots_around(centre: np.ndarray, spread: float, n: int, seed: int) -> CandidateSet:
+    rng = np.random.default_rng(seed)
+    x = np.clip(centre + rng.normal(0, spread, (n, 3)), 0.02, None)
+    x = x / x.sum(axis=1, keepdims=True)
+    return CandidateSet(tuple(f"L001-{i:03d}" for i in range(n)), x)
+
+
+def test_a_good_spot_on_an_existing_library_beats_hours_of_deposition():
+    policy = warmed_up(Costs(spot_s=60.0, library_s=7200.0))
+    spots = spots_around(OPTIMUM, 0.03, 177, 1)
+    policy.set_candidates(spots)
+    (proposal,) = policy.ask(1)
+    assert proposal.target_spot is not None and proposal.target_spot.startswith("L001-")
+    assert proposal.reason in ("explore", "exploit") and proposal.cost_s == 60.0
+    chosen = np.array([proposal.condition[e] for e in ("Fe", "Ga", "Pd")])
+    np.testing.assert_allclose(chosen, spots.compositions[spots.ids.index(proposal.target_spot)], atol=1e-9)
+
+
+def test_when_the_spots_are_all_poor_a_new_library_is_worth_its_cost():
+    policy = warmed_up(Costs(spot_s=60.0, library_s=600.0))
+    far_corner = np.array([0.88, 0.02, 0.10])
+    policy.set_candidates(spots_around(far_corner, 0.01, 50, 2))
+    (proposal,) = policy.ask(1)
+    assert proposal.reason == "new library" and proposal.target_spot is None and proposal.cost_s == 600.0
+    chosen = np.array([proposal.condition[e] for e in ("Fe", "Ga", "Pd")])
+    assert np.linalg.norm(chosen - far_corner) > 0.2
+
+
+def test_a_batch_never_takes_the_same_spot_twice():
+    policy = warmed_up(Costs(spot_s=1.0, library_s=1e6))
+    policy.set_candidates(spots_around(OPTIMUM, 0.05, 40, 3))
+    batch = policy.ask(3)
+    assert len({p.target_spot for p in batch}) == 3 and None not in {p.target_spot for p in batch}
+    assert [p.proposal_id for p in batch] == ["p0006", "p0007", "p0008"]
