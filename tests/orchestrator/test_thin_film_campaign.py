@@ -66,7 +66,9 @@ def test_a_thin_film_campaign_deposits_libraries_measures_spots_and_keeps_raw_da
         assert observation.condition == pytest.approx(
             {e: float(ds[e].values[row]) for e in ("Fe", "Co", "Ni")}
         )
-    proposals = [e.proposal for e in EventLog(store / "events.jsonl").read() if type(e).__name__ == "Proposed"]
+    proposals = [
+        e.proposal for e in EventLog(store / "events.jsonl").read() if type(e).__name__ == "Proposed"
+    ]
     for proposal, row in zip(proposals, range(6), strict=True):
         if proposal.target_spot is not None:  # the policy chose this spot: it is the one measured
             assert ds["spot_id"].values[row] == proposal.target_spot and not new_library[row]
