@@ -2,6 +2,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+import torch
 
 from policies import BayesianPolicy, CompositionSimplex, Objective, SobolPolicy
 
@@ -100,3 +101,24 @@ def test_a_restored_policy_proposes_exactly_what_the_original_would(space):
     restored.tell(told)
     (a,), (b,) = original.ask(1), restored.ask(1)
     assert a == b
+
+
+def test_past_the_full_fit_range_a_policy_told_all_at_once_equals_one_told_step_by_step(space):
+    from policies.bayesian import last_scheduled_fit
+
+    rng = np.random.default_rng(7)
+    observed = []
+    for x in SobolPolicy(space, {"count_time_s": 1.0}, seed=7).sampler.draw(60):
+        y = landscape(x) + rng.normal(0, 0.02)
+        observed.append(Measured(space.as_dict(x), {"y": y}, {"y": 4e-4}))
+    stepwise = BayesianPolicy(space, [Objective("y")], {"count_time_s": 1.0}, seed=7, n_sobol=3)
+    for o in observed:
+        update = stepwise.tell([o])
+    assert last_scheduled_fit(60) == 55 and update.summary["hyperparameters_fitted_at_n"] == 55
+    at_once = BayesianPolicy(space, [Objective("y")], {"count_time_s": 1.0}, seed=7, n_sobol=3)
+    at_once.tell(observed)
+    probe = torch.tensor(space.to_free(SobolPolicy(space, {}, seed=8).sampler.draw(20)), dtype=torch.float64)
+    with torch.no_grad():
+        a, b = stepwise.model.posterior(probe), at_once.model.posterior(probe)
+    torch.testing.assert_close(a.mean, b.mean)
+    torch.testing.assert_close(a.variance, b.variance)
