@@ -46,6 +46,7 @@ class OutcomeConstraint:
 
 FULL_FIT_EVERY_UP_TO = 50
 SCREEN_KEEP = 256  # candidates scored by the MC acquisition after the cheap screen
+MAX_BASELINE = 128  # observed points the noisy acquisitions integrate over
 REFIT_GROWTH = 0.1
 
 
@@ -275,9 +276,13 @@ class BayesianPolicy:
         Log-acquisitions compare as log(value / cost) = log value - log cost.
         """
         assert self.costs is not None
-        (continuous,) = self._optimise(1, pending)
+        x_pending = (
+            torch.tensor(self.space.to_free(np.array(pending)), dtype=torch.float64) if pending else None
+        )
+        acqf = self.acquisition(x_pending, self._step_seed("ask"))  # built once: the costly part
+        (continuous,) = self._optimise(1, pending, acqf)
         new_library_score = (continuous.acquisition_value or -np.inf) - np.log(self.costs.library_s)
-        spot = self._best_spot(pending, taken)
+        spot = self._best_spot(taken, acqf)
         if spot is not None and spot[1] - np.log(self.costs.spot_s) >= new_library_score:
             index, value = spot
             self.n_asked -= 1  # the continuous optimum is not proposed: reuse its number
@@ -289,7 +294,7 @@ class BayesianPolicy:
         return replace(continuous, reason="new library", cost_s=self.costs.library_s)
 
     def _best_spot(
-        self, pending: list[np.ndarray], taken: set[str | None], chunk: int = 256
+        self, taken: set[str | None], acqf: AcquisitionFunction, chunk: int = 256
     ) -> tuple[int, float] | None:
         keep = [i for i, spot_id in enumerate(self.candidates.ids) if spot_id not in taken]
         keep = [i for i in keep if self.space.contains(self.candidates.compositions[i : i + 1], tol=1e-3)[0]]
@@ -297,10 +302,6 @@ class BayesianPolicy:
             return None
         free = torch.tensor(self.space.to_free(self.candidates.compositions[keep]), dtype=torch.float64)
         shortlist = self._screen(free)
-        x_pending = (
-            torch.tensor(self.space.to_free(np.array(pending)), dtype=torch.float64) if pending else None
-        )
-        acqf = self.acquisition(x_pending, self._step_seed("spots"))
         with torch.no_grad():
             scores = torch.cat([acqf(block.unsqueeze(1)) for block in torch.split(free[shortlist], chunk)])
         best = int(shortlist[int(torch.argmax(scores))])
@@ -351,6 +352,24 @@ class BayesianPolicy:
         base = self._base_acquisition(x_pending, seed)
         return base if self.prior is None else PriorWeightedAcquisition(base, self.prior, self.space)
 
+    def _baseline(self) -> torch.Tensor:
+        """The observed points the noisy acquisition integrates over: all of them up to
+        `MAX_BASELINE`, else those the model thinks best (fewest others dominating their posterior
+        mean). Building qLogNEHVI over 1,000 points took 12-25 s here; the incumbents are what matter."""
+        x = self._training_x()
+        if len(x) <= MAX_BASELINE:
+            return x
+        assert self.model is not None
+        m = len(self.objectives)
+        with torch.no_grad():
+            mean = self.model.posterior(x).mean[..., :m]
+        dominated_by = (
+            (mean.unsqueeze(0) >= mean.unsqueeze(1)).all(-1) & (mean.unsqueeze(0) > mean.unsqueeze(1)).any(-1)
+        ).sum(dim=1)
+        # fewest dominators first; among equals, the larger summed mean first
+        order = np.lexsort((-mean.sum(-1).numpy(), dominated_by.numpy()))
+        return x[torch.as_tensor(order[:MAX_BASELINE])]
+
     def _base_acquisition(self, x_pending: torch.Tensor | None, seed: int) -> AcquisitionFunction:
         assert self.model is not None
         sampler = SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=seed)
@@ -359,7 +378,7 @@ class BayesianPolicy:
             objective = GenericMCObjective(lambda z, X=None: z[..., 0]) if len(self.outcomes) > 1 else None
             return qLogNoisyExpectedImprovement(
                 self.model,
-                X_baseline=self._training_x(),
+                X_baseline=self._baseline(),
                 sampler=sampler,
                 objective=objective,
                 X_pending=x_pending,
@@ -369,7 +388,7 @@ class BayesianPolicy:
         return qLogNoisyExpectedHypervolumeImprovement(
             self.model,
             ref_point=self.signed_reference_point(),
-            X_baseline=self._training_x(),
+            X_baseline=self._baseline(),
             sampler=sampler,
             objective=IdentityMCMultiOutputObjective(outcomes=list(range(len(self.objectives)))),
             constraints=constraints,
@@ -377,13 +396,16 @@ class BayesianPolicy:
             prune_baseline=True,
         )
 
-    def _optimise(self, q: int, pending: list[np.ndarray]) -> list[Proposal]:
+    def _optimise(
+        self, q: int, pending: list[np.ndarray], acqf: AcquisitionFunction | None = None
+    ) -> list[Proposal]:
         assert self.model is not None
-        x_pending = (
-            torch.tensor(self.space.to_free(np.array(pending)), dtype=torch.float64) if pending else None
-        )
         seed = self._step_seed("ask")
-        acqf = self.acquisition(x_pending, seed)
+        if acqf is None:
+            x_pending = (
+                torch.tensor(self.space.to_free(np.array(pending)), dtype=torch.float64) if pending else None
+            )
+            acqf = self.acquisition(x_pending, seed)
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             candidates, _ = optimize_acqf(
