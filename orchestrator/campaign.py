@@ -108,7 +108,8 @@ class InstrumentSpec(Strict):
 
 
 class PolicySpec(Strict):
-    kind: Literal["bayesian", "qlognei", "qlognehvi", "sobol", "random"] = "bayesian"
+    kind: Literal["bayesian", "qlognei", "qlognehvi", "sobol", "random", "grid"] = "bayesian"
+    grid_step: float = Field(gt=0, le=0.5, default=0.05, description="for kind 'grid'")
     noise: Literal["known", "learned", "counting"] = "known"
     prior: str | None = Field(
         default=None, description="'module:function' giving each composition a weight in [0, 1]; 0 vetoes"

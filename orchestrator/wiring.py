@@ -9,7 +9,7 @@ from instruments import (
     simulated_thin_film_instrument,
 )
 from orchestrator.campaign import CampaignSpec, LibrarySpec, resolve_prior
-from policies import BayesianPolicy, Costs, OutcomeConstraint, Policy, RandomPolicy, SobolPolicy
+from policies import BayesianPolicy, Costs, GridPolicy, OutcomeConstraint, Policy, RandomPolicy, SobolPolicy
 from policies.noise import NOISE_MODELS
 
 
@@ -50,6 +50,8 @@ def build_policy(spec: CampaignSpec, seed: int, costs: Costs | None = None) -> P
         return SobolPolicy(space, measurement, seed=policy_seed)
     if spec.policy.kind == "random":
         return RandomPolicy(space, measurement, seed=policy_seed)
+    if spec.policy.kind == "grid":
+        return GridPolicy(space, measurement, step=spec.policy.grid_step)
     return BayesianPolicy(
         space,
         spec.policy_objectives(),

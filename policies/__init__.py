@@ -1,6 +1,7 @@
 """Decisions: design spaces, surrogate and noise models, acquisition. Knows nothing of Bluesky."""
 
 from policies.bayesian import BayesianPolicy, CompositionPrior, ObservationError, OutcomeConstraint
+from policies.grid_policy import GridPolicy, simplex_grid
 from policies.noise import CountingNoise, KnownNoise, MostLikelyNoise, NoiseModel, noise_model
 from policies.objective import Goal, Objective
 from policies.policy import Policy
@@ -18,6 +19,7 @@ __all__ = [
     "CountingNoise",
     "DesignSpaceError",
     "Goal",
+    "GridPolicy",
     "KnownNoise",
     "LinearConstraint",
     "MeasuredCondition",
@@ -34,4 +36,5 @@ __all__ = [
     "SobolPolicy",
     "SobolSampler",
     "noise_model",
+    "simplex_grid",
 ]

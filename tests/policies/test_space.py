@@ -69,3 +69,18 @@ def test_sobol_policy_checkpoints_exactly():
     pa, pb = a.ask(2), b.ask(2)
     assert [p.condition for p in pa] == [p.condition for p in pb]
     assert [p.proposal_id for p in pa] == ["p0004", "p0005"] == [p.proposal_id for p in pb]
+
+
+def test_the_grid_baseline_scans_every_grid_point_inside_the_space_once():
+    from policies import GridPolicy
+
+    space = CompositionSimplex.from_bounds(BOUNDS)
+    policy = GridPolicy(space, {"count_time_s": 1.0}, step=0.05)
+    n = len(policy.points)
+    xs = np.array([[p.condition[e] for e in space.elements] for p in policy.ask(n)])
+    assert np.all(space.contains(xs, tol=1e-9))
+    assert len({tuple(np.round(x, 9)) for x in xs}) == n
+    np.testing.assert_allclose(np.round(xs / 0.05) * 0.05, xs, atol=1e-9)  # on the 0.05 grid
+    fe, ga = np.meshgrid(np.arange(21) * 0.05, np.arange(21) * 0.05)
+    grid = np.column_stack([fe.ravel(), ga.ravel(), 1 - fe.ravel() - ga.ravel()])
+    assert n == int(space.contains(grid, tol=1e-9).sum())  # none missed
