@@ -7,6 +7,7 @@ import numpy as np
 
 from instruments.faults import NoSampleFault
 from simulators import CompositionSpreadWorld, Library
+from simulators.elements import density_g_cm3, molar_mass_g
 
 SPOT_TOLERANCE_MM = 1.0
 
@@ -80,8 +81,6 @@ class SimulatedLab:
     def centre_atom_rates(self) -> dict[str, float]:
         """Atoms per second per watt (arbitrary common unit) each gun lays at the wafer centre:
         the calibration a lab measures once, here taken from the simulated guns."""
-        from simulators.elements import density_g_cm3, molar_mass_g
-
         centre = np.zeros((1, 2))
         return {
             gun.element: float(gun.flux_nm_s(1.0, centre)[0])

@@ -10,6 +10,8 @@ from simulators.errors import WorldInputError
 
 AVOGADRO = constants.Avogadro
 HC_EV_ANGSTROM = constants.h * constants.c / constants.e * 1e10  # 12398.42 eV*Angstrom
+# mu0 * mu_B per cubic angstrom, in tesla: magnetisation from moments per atom over atomic volume
+TESLA_PER_BOHR_MAGNETON_PER_A3 = constants.mu_0 * constants.physical_constants["Bohr magneton"][0] / 1e-30
 
 
 def check_element(symbol: str) -> str:

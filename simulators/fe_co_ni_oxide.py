@@ -10,10 +10,10 @@ at its measured 8.33).
 """
 
 import numpy as np
-from scipy import constants
 
 from simulators.crystal import B1_ROCKSALT, spinel
 from simulators.deposition import confocal_guns
+from simulators.elements import TESLA_PER_BOHR_MAGNETON_PER_A3
 from simulators.phase_diagram import PhaseEquilibrium, PhaseWell
 from simulators.spread_world import CompositionSpreadWorld, CountingChannel
 from simulators.world import Quantity
@@ -21,7 +21,6 @@ from simulators.xrd import CrystalPhase
 
 ELEMENTS = ("Fe", "Co", "Ni")
 FE, CO, NI = 0, 1, 2
-TESLA_PER_BOHR_MAGNETON_PER_A3 = constants.mu_0 * constants.physical_constants["Bohr magneton"][0] / 1e-30
 SPINEL_VEGARD = {"Fe": 8.396, "Co": 8.084, "Ni": 8.20}
 
 PHASES = (

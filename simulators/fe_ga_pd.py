@@ -6,11 +6,10 @@ bcc, the Fe70Pd30 peak in fcc). The free-energy wells are a model, not an assess
 """
 
 import numpy as np
-from scipy import constants
 
 from simulators.crystal import A1_FCC, A2_BCC, B2, L1_2
 from simulators.deposition import confocal_guns
-from simulators.elements import cubic_lattice_parameter_a
+from simulators.elements import TESLA_PER_BOHR_MAGNETON_PER_A3, cubic_lattice_parameter_a
 from simulators.phase_diagram import PhaseEquilibrium, PhaseWell
 from simulators.spread_world import CompositionSpreadWorld, CountingChannel, phase_sum
 from simulators.world import Quantity
@@ -18,8 +17,6 @@ from simulators.xrd import CrystalPhase
 
 ELEMENTS = ("Fe", "Ga", "Pd")
 FE, GA, PD = 0, 1, 2
-# mu0 * mu_B per cubic angstrom, in tesla
-TESLA_PER_BOHR_MAGNETON_PER_A3 = constants.mu_0 * constants.physical_constants["Bohr magneton"][0] / 1e-30
 
 
 def _vegard(atoms_per_cell: int) -> dict[str, float]:
