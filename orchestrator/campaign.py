@@ -107,9 +107,24 @@ class InstrumentSpec(Strict):
         return self
 
 
+class CountTimeSpec(Strict):
+    min_s: float = Field(gt=0)
+    max_s: float = Field(gt=0)
+    target_sd: float = Field(gt=0, description="noise sd wanted on the first objective, in its units")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "CountTimeSpec":
+        if self.min_s > self.max_s:
+            raise ValueError(f"min_s {self.min_s} is above max_s {self.max_s}")
+        return self
+
+
 class PolicySpec(Strict):
     kind: Literal["bayesian", "qlognei", "qlognehvi", "sobol", "random", "grid"] = "bayesian"
     grid_step: float = Field(gt=0, le=0.5, default=0.05, description="for kind 'grid'")
+    count_time: CountTimeSpec | None = Field(
+        default=None, description="let the model choose each count time to reach target_sd"
+    )
     noise: Literal["known", "learned", "counting"] = "known"
     prior: str | None = Field(
         default=None, description="'module:function' giving each composition a weight in [0, 1]; 0 vetoes"

@@ -9,7 +9,16 @@ from instruments import (
     simulated_thin_film_instrument,
 )
 from orchestrator.campaign import CampaignSpec, LibrarySpec, resolve_prior
-from policies import BayesianPolicy, Costs, GridPolicy, OutcomeConstraint, Policy, RandomPolicy, SobolPolicy
+from policies import (
+    BayesianPolicy,
+    Costs,
+    CountTimeRule,
+    GridPolicy,
+    OutcomeConstraint,
+    Policy,
+    RandomPolicy,
+    SobolPolicy,
+)
 from policies.noise import NOISE_MODELS
 
 
@@ -66,6 +75,7 @@ def build_policy(spec: CampaignSpec, seed: int, costs: Costs | None = None) -> P
         reference_point={o.name: o.threshold for o in spec.objectives if o.threshold is not None},
         prior=resolve_prior(spec.policy.prior, spec.elements) if spec.policy.prior else None,
         costs=costs,
+        count_time=CountTimeRule(**spec.policy.count_time.model_dump()) if spec.policy.count_time else None,
     )
 
 

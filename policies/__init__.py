@@ -1,6 +1,12 @@
 """Decisions: design spaces, surrogate and noise models, acquisition. Knows nothing of Bluesky."""
 
-from policies.bayesian import BayesianPolicy, CompositionPrior, ObservationError, OutcomeConstraint
+from policies.bayesian import (
+    BayesianPolicy,
+    CompositionPrior,
+    CountTimeRule,
+    ObservationError,
+    OutcomeConstraint,
+)
 from policies.grid_policy import GridPolicy, simplex_grid
 from policies.noise import CountingNoise, KnownNoise, MostLikelyNoise, NoiseModel, noise_model
 from policies.objective import Goal, Objective
@@ -16,6 +22,7 @@ __all__ = [
     "CompositionPrior",
     "CompositionSimplex",
     "Costs",
+    "CountTimeRule",
     "CountingNoise",
     "DesignSpaceError",
     "Goal",

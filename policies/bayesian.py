@@ -24,11 +24,26 @@ from botorch.optim import optimize_acqf
 from botorch.sampling import SobolQMCNormalSampler
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
-from policies.noise import KnownNoise, NoiseModel
+from policies.noise import CountingNoise, KnownNoise, NoiseModel, log_variance_gp, predict_exp
 from policies.objective import Objective
 from policies.proposal import CandidateSet, Costs, MeasuredCondition, ModelUpdate, Proposal
 from policies.sobol import SobolSampler
 from policies.space import CompositionSimplex
+
+
+@dataclass(frozen=True)
+class CountTimeRule:
+    """Choose each measurement's count time in [min_s, max_s] to reach `target_sd` on the first objective."""
+
+    min_s: float
+    max_s: float
+    target_sd: float
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_s <= self.max_s:
+            raise ValueError(f"count time range [{self.min_s}, {self.max_s}] s: need 0 < min <= max")
+        if self.target_sd <= 0:
+            raise ValueError(f"target_sd must be > 0, got {self.target_sd}")
 
 
 class ObservationError(ValueError):
@@ -113,6 +128,7 @@ class BayesianPolicy:
         reference_point: Mapping[str, float] | None = None,
         prior: CompositionPrior | None = None,
         costs: Costs | None = None,
+        count_time: "CountTimeRule | None" = None,
     ) -> None:
         if n_sobol < 1:
             raise ValueError(f"n_sobol must be >= 1, got {n_sobol}")
@@ -134,6 +150,9 @@ class BayesianPolicy:
         self.prior = prior
         self.costs = costs  # with costs, each ask weighs measuring a spot against a new library
         self.candidates = CandidateSet((), np.zeros((0, len(space.elements))))
+        self.count_time = count_time
+        self._count_times: list[float] = []
+        self._rate_model: SingleTaskGP | None = None
         self.sampler = SobolSampler(space, seed)
         self.n_asked = 0
         self._hyperparameters: dict[tuple[str, int], tuple[dict, dict]] = {}
@@ -158,6 +177,10 @@ class BayesianPolicy:
                     )
                 row.append(value)
                 var.append(variance)
+            measured = getattr(obs, "measurement", None) or {}
+            self._count_times.append(
+                float(measured.get("count_time_s", self.measurement.get("count_time_s", 1.0)))
+            )
             self._conditions.append(np.array([obs.condition[e] for e in self.space.elements], dtype=float))
             self._values.append(row)
             self._variances.append(var)
@@ -208,6 +231,7 @@ class BayesianPolicy:
             for j, value in enumerate(model.covar_module.lengthscale.detach().flatten().tolist()):
                 summary[f"{name}_lengthscale_{j}"] = float(value)
         self.model = models[0] if len(models) == 1 else ModelListGP(*models)
+        self._rate_model = None  # refitted when a count time is next chosen
         digest = hashlib.sha256(
             b"".join(t.numpy().tobytes() for t in (x, y, reported)) + str(self.seed).encode()
         ).hexdigest()[:8]
@@ -456,12 +480,45 @@ class BayesianPolicy:
             reasons.append("explore" if dominated else "exploit")
         return reasons
 
+    def choose_count_time(self, x: np.ndarray) -> float:
+        """Count time that brings the first objective's noise sd to the rule's target at x.
+
+        Counting noise scales as 1/t, so each observation's variance times its count time is a
+        rate, modelled over the space (log-rate GP); with a counting noise model the rate is scaled
+        by its over-dispersion and its floor s0^2 cannot be counted away: a target below the floor
+        gets the longest time allowed.
+        """
+        rule = self.count_time
+        assert rule is not None
+        if self._rate_model is None:
+            x_train = self._training_x()
+            rates = torch.tensor(
+                np.array(self._variances)[:, 0] * np.array(self._count_times), dtype=torch.float64
+            ).clamp_min(1e-12)
+            self._rate_model = log_variance_gp(
+                x_train,
+                rates.log().unsqueeze(-1),
+                torch.full((len(rates), 1), 0.01, dtype=torch.float64),
+                self.space.free_bounds(),
+            )
+        free = torch.tensor(self.space.to_free(x[None, :]), dtype=torch.float64)
+        rate = float(predict_exp(self._rate_model, free).squeeze())
+        noise = self.noise[self.outcomes[0]]
+        phi, floor = (noise.phi, noise.s0**2) if isinstance(noise, CountingNoise) else (1.0, 0.0)
+        if rule.target_sd**2 <= floor:
+            return rule.max_s
+        seconds = phi * rate / (rule.target_sd**2 - floor)
+        return float(np.clip(round(seconds, 1), rule.min_s, rule.max_s))
+
     def _proposal(self, x: np.ndarray, reason: str, value: float | None) -> Proposal:
         self.n_asked += 1
+        measurement = dict(self.measurement)
+        if self.count_time is not None and value is not None:  # model-chosen: the model sets the time
+            measurement["count_time_s"] = self.choose_count_time(x)
         return Proposal(
             proposal_id=f"p{self.n_asked:04d}",
             condition=self.space.as_dict(x),
-            measurement=self.measurement,
+            measurement=measurement,
             reason=reason,  # type: ignore[arg-type]
             acquisition_value=value,
             model_id=self.model_id if value is not None else None,

@@ -43,7 +43,7 @@ class NoiseModel(Protocol):
         ...
 
 
-def _log_variance_gp(
+def log_variance_gp(
     x: torch.Tensor, z: torch.Tensor, z_var: torch.Tensor, bounds: torch.Tensor
 ) -> SingleTaskGP:
     """A GP on log-variances whose own noise is known (the spread of a log chi-square)."""
@@ -59,7 +59,7 @@ def _log_variance_gp(
     return model
 
 
-def _predict_exp(model: SingleTaskGP, x: torch.Tensor) -> torch.Tensor:
+def predict_exp(model: SingleTaskGP, x: torch.Tensor) -> torch.Tensor:
     """exp of a log-normal's mean: E[var] = exp(mu + s^2 / 2)."""
     with torch.no_grad():
         posterior = model.posterior(x)
@@ -84,8 +84,8 @@ class KnownNoise:
             raise RuntimeError("KnownNoise.predict before fit")
         if self._model is None:
             train_x, variances, bounds = self._data
-            self._model = _log_variance_gp(train_x, variances.log(), torch.full_like(variances, 0.01), bounds)
-        return _predict_exp(self._model, x)
+            self._model = log_variance_gp(train_x, variances.log(), torch.full_like(variances, 0.01), bounds)
+        return predict_exp(self._model, x)
 
 
 @dataclass
@@ -112,7 +112,7 @@ class MostLikelyNoise:
                 # 90 % intervals in both regions on 3 seeds (tests/policies/test_noise.py).
                 spread = (y - posterior.mean) ** 2 + POSTERIOR_SHARE * posterior.variance
             z = spread.clamp_min(MIN_VARIANCE).log() - LOG_CHI2_1_MEAN
-            self._model = _log_variance_gp(x, z, torch.full_like(z, LOG_CHI2_1_VARIANCE), bounds)
+            self._model = log_variance_gp(x, z, torch.full_like(z, LOG_CHI2_1_VARIANCE), bounds)
             with torch.no_grad():
                 variances = torch.exp(self._model.posterior(x).mean).clamp_min(MIN_VARIANCE)
             outcome = SingleTaskGP(
@@ -201,13 +201,13 @@ class CountingNoise:
             residual, latent = loo_residuals(outcome)
             self._map(residual.squeeze(-1), latent.squeeze(-1), reported.squeeze(-1), scale)
             variances = (self.phi * reported + self.s0**2).clamp_min(MIN_VARIANCE)
-        self._reported_model = _log_variance_gp(x, reported.log(), torch.full_like(reported, 0.01), bounds)
+        self._reported_model = log_variance_gp(x, reported.log(), torch.full_like(reported, 0.01), bounds)
         return variances
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         if self._reported_model is None:
             raise RuntimeError("CountingNoise.predict before fit")
-        return self.phi * _predict_exp(self._reported_model, x) + self.s0**2
+        return self.phi * predict_exp(self._reported_model, x) + self.s0**2
 
     def count_time_for(self, target_sd: float, variance_at_1s: float) -> float | None:
         """Count time giving `target_sd` when 1 s gives `variance_at_1s` (v scales as 1/t);

@@ -142,7 +142,7 @@ def test_the_quickstart_improves_on_its_sobol_points(quickstart, write_campaign,
 
 
 @pytest.mark.integration
-def test_a_two_objective_campaign_with_expert_rules_and_learned_noise(
+def test_a_two_objective_campaign_with_expert_rules_counting_noise_and_chosen_count_times(
     quickstart, write_campaign, junkan, tmp_path
 ):
     campaign = copy.deepcopy(quickstart)
@@ -159,8 +159,9 @@ def test_a_two_objective_campaign_with_expert_rules_and_learned_noise(
         "num_restarts": 2,
         "raw_samples": 32,
         "mc_samples": 32,
-        "noise": "learned",
+        "noise": "counting",
         "prior": "tests.orchestrator.expert_priors:no_pd_rich",
+        "count_time": {"min_s": 0.5, "max_s": 8.0, "target_sd": 0.02},
     }
     result, status = run_and_status(junkan, write_campaign(campaign), tmp_path / "store")
     assert result.exit_code == 0, result.output
@@ -174,3 +175,6 @@ def test_a_two_objective_campaign_with_expert_rules_and_learned_noise(
     events = list(EventLog(tmp_path / "store" / "events.jsonl").read())
     generators = [e.proposal.generator for e in events if type(e).__name__ == "Proposed"]
     assert generators[4:] == ["qlognehvi"] * 3
+    times = [o["measurement"]["count_time_s"] for o in status["observations"]]
+    assert times[:4] == [1.0] * 4  # space-filling points use the campaign's count time
+    assert all(0.5 <= t <= 8.0 for t in times[4:]) and times[4:] != [1.0] * 3  # the model chose these
