@@ -143,7 +143,7 @@ def main() -> None:
                     "seeds": args.seeds,
                     "budget": args.budget,
                     "runtime_s": runtime,
-                    "results": rows,
+                    "results": [{k: _finite_or_none(v) for k, v in row.items()} for row in rows],
                 }
             )
         )
