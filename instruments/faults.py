@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 import numpy as np
+from ophyd_async.core import wait_for_value
 
 
 class InstrumentFault(RuntimeError):
@@ -76,3 +77,12 @@ def instrument_fault_in(error: BaseException) -> InstrumentFault | None:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
+
+
+async def start_and_wait(start, busy, timeout_s: float, device: str, what: str) -> None:
+    """Trigger an EPICS start command and wait for its busy PV to drop; a timeout is a typed fault."""
+    await start.trigger()
+    try:
+        await wait_for_value(busy, False, timeout=timeout_s)
+    except TimeoutError as exc:
+        raise DeviceTimeout(device, f"{what} did not finish in time") from exc

@@ -21,7 +21,6 @@ from ophyd_async.core import (
     StrictEnum,
     soft_signal_r_and_setter,
     soft_signal_rw,
-    wait_for_value,
 )
 from ophyd_async.epics.core import (
     epics_signal_r,
@@ -31,7 +30,7 @@ from ophyd_async.epics.core import (
 )
 
 from instruments.fault_injection import FaultInjector
-from instruments.faults import DeviceTimeout, InstrumentFault
+from instruments.faults import InstrumentFault, start_and_wait
 from instruments.simulated_lab import SimulatedLab
 
 SAFE_HEATER_C = 25.0
@@ -105,11 +104,9 @@ class EpicsSputterSystem(SputterSystem):
     @AsyncStatus.wrap
     async def trigger(self) -> None:
         duration = await self.deposition_time_s.get_value()
-        await self.start.trigger()
-        try:
-            await wait_for_value(self.busy, False, timeout=min(duration * 1.5 + 60.0, DEPOSITION_TIMEOUT_S))
-        except TimeoutError as exc:
-            raise DeviceTimeout(self.name, "deposition did not finish in time") from exc
+        await start_and_wait(
+            self.start, self.busy, min(duration * 1.5 + 60.0, DEPOSITION_TIMEOUT_S), self.name, "deposition"
+        )
 
 
 class SimulatedSputterSystem(SputterSystem):

@@ -13,7 +13,6 @@ from ophyd_async.core import (
     StandardReadableFormat,
     soft_signal_r_and_setter,
     soft_signal_rw,
-    wait_for_value,
 )
 from ophyd_async.epics.core import (
     epics_signal_r,
@@ -23,7 +22,7 @@ from ophyd_async.epics.core import (
 )
 
 from instruments.fault_injection import FaultInjector
-from instruments.faults import DeviceTimeout, check_counts
+from instruments.faults import check_counts, start_and_wait
 from instruments.simulated_lab import SimulatedLab
 
 DEFAULT_SATURATION_COUNTS = 5.0e7
@@ -58,11 +57,7 @@ class EpicsXafsSetup(XafsSetup):
     @AsyncStatus.wrap
     async def trigger(self) -> None:
         count_time_s = await self.count_time_s.get_value()
-        await self.acquire.trigger()
-        try:
-            await wait_for_value(self.busy, False, timeout=count_time_s * 10 + 10)
-        except TimeoutError as exc:
-            raise DeviceTimeout(self.name, "counters did not finish in time") from exc
+        await start_and_wait(self.acquire, self.busy, count_time_s * 10 + 10, self.name, "counters")
         saturation = await self.saturation_counts.get_value()
         check_counts(self.name, np.array([await self.i0.get_value(), await self.it.get_value()]), saturation)
 

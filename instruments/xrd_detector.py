@@ -14,12 +14,11 @@ from ophyd_async.core import (
     StandardReadableFormat,
     soft_signal_r_and_setter,
     soft_signal_rw,
-    wait_for_value,
 )
 from ophyd_async.epics.core import epics_signal_r, epics_signal_rw, epics_triggerable_command
 
 from instruments.fault_injection import FaultInjector
-from instruments.faults import DeviceTimeout, check_counts
+from instruments.faults import check_counts, start_and_wait
 from instruments.simulated_lab import SimulatedLab
 
 DEFAULT_SATURATION_COUNTS = 1_000_000.0
@@ -51,11 +50,7 @@ class EpicsXrdDetector(XrdDetector):
     @AsyncStatus.wrap
     async def trigger(self) -> None:
         count_time_s = await self.count_time_s.get_value()
-        await self.acquire.trigger()
-        try:
-            await wait_for_value(self.busy, False, timeout=count_time_s * 2000 + 30)
-        except TimeoutError as exc:
-            raise DeviceTimeout(self.name, "acquisition did not finish in time") from exc
+        await start_and_wait(self.acquire, self.busy, count_time_s * 2000 + 30, self.name, "acquisition")
         check_counts(self.name, await self.counts.get_value(), await self.saturation_counts.get_value())
 
 

@@ -169,8 +169,7 @@ def test_component_weights_rejects_non_positive_variance():
 
 @pytest.fixture(scope="module")
 def fe_ga_pd():
-    if not FE_GA_PD_DIR.is_dir():
-        pytest.skip(f"Fe–Ga–Pd data not found at {FE_GA_PD_DIR}")
+    assert FE_GA_PD_DIR.is_dir(), f"the shared Fe–Ga–Pd data are missing: expected them at {FE_GA_PD_DIR}"
     return load_fe_ga_pd(FE_GA_PD_DIR)
 
 
