@@ -21,11 +21,11 @@ from botorch.models.transforms import Normalize, Standardize
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from scipy.stats import norm
 
-from policies import CompositionSimplex, noise_model
+from policies import DesignSpace, noise_model
 from simulators import load_world
 
 Z90 = norm.ppf(0.95)
-SPACE = CompositionSimplex.from_bounds({"Fe": [0.3, 0.95], "Ga": [0.0, 0.5], "Pd": [0.0, 0.5]})
+SPACE = DesignSpace.from_bounds({"Fe": [0.3, 0.95], "Ga": [0.0, 0.5], "Pd": [0.0, 0.5]})
 
 
 def thickness_nm(x: np.ndarray) -> np.ndarray:

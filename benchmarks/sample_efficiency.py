@@ -27,13 +27,13 @@ def campaign(args: tuple[str, str, int, int]) -> list[float]:
     """Hypervolume of the measured truth after each measurement (noisy measurements drive the policy)."""
     import torch
 
-    from policies import BayesianPolicy, CompositionSimplex, Objective, RandomPolicy
+    from policies import BayesianPolicy, DesignSpace, Objective, RandomPolicy
     from simulators import load_world
 
     torch.set_num_threads(1)
     world_name, policy_name, seed, budget = args
     world = load_world(world_name, seed=seed)
-    space = CompositionSimplex.from_bounds({e: [0.0, 1.0] for e in world.elements})
+    space = DesignSpace.from_bounds({e: [0.0, 1.0] for e in world.elements})
     names = list(world.quantities)
     if policy_name == "random":
         policy = RandomPolicy(space, {"count_time_s": 1.0}, seed=seed)

@@ -9,7 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from instruments import describe_simulated_world
-from policies import CompositionPrior, CompositionSimplex, DesignSpaceError, LinearConstraint, Objective
+from policies import CompositionPrior, DesignSpace, DesignSpaceError, LinearConstraint, Objective
 
 
 class CampaignFileError(ValueError):
@@ -48,10 +48,10 @@ class SpaceSpec(Strict):
         self.simplex()
         return self
 
-    def simplex(self) -> CompositionSimplex:
+    def simplex(self) -> DesignSpace:
         try:
             rules = [LinearConstraint(r.terms, r.max) for r in self.linear_constraints]
-            return CompositionSimplex.from_bounds(self.composition, rules)
+            return DesignSpace.from_bounds(self.composition, rules)
         except DesignSpaceError as exc:
             raise ValueError(str(exc)) from None
 

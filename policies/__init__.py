@@ -14,16 +14,16 @@ from policies.policy import Policy
 from policies.proposal import CandidateSet, Costs, MeasuredCondition, ModelUpdate, Proposal, Reason
 from policies.random_policy import RandomPolicy
 from policies.sobol import SobolPolicy, SobolSampler
-from policies.space import CompositionSimplex, DesignSpaceError, LinearConstraint
+from policies.space import DesignSpace, DesignSpaceError, LinearConstraint, ProcessParameter
 
 __all__ = [
     "BayesianPolicy",
     "CandidateSet",
     "CompositionPrior",
-    "CompositionSimplex",
     "Costs",
     "CountTimeRule",
     "CountingNoise",
+    "DesignSpace",
     "DesignSpaceError",
     "Goal",
     "GridPolicy",
@@ -37,6 +37,7 @@ __all__ = [
     "ObservationError",
     "OutcomeConstraint",
     "Policy",
+    "ProcessParameter",
     "Proposal",
     "RandomPolicy",
     "Reason",

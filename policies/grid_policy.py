@@ -7,15 +7,16 @@ from typing import Any
 import numpy as np
 
 from policies.proposal import MeasuredCondition, ModelUpdate, Proposal
-from policies.space import CompositionSimplex
+from policies.space import DesignSpace
 
 
-def simplex_grid(space: CompositionSimplex, step: float) -> np.ndarray:
+def simplex_grid(space: DesignSpace, step: float) -> np.ndarray:
     """Every composition on a grid of `step` (free coordinates) inside the space, in scan order."""
     if not 0 < step <= 0.5:
         raise ValueError(f"grid step must be in (0, 0.5], got {step}")
     n = round(1 / step)
-    axes = [np.arange(n + 1) / n] * space.dim
+    axes = [np.arange(n + 1) / n] * space.composition_dim
+    axes += [np.linspace(p.lower, p.upper, n + 1) for p in space.process]
     free = np.array(list(product(*axes)))
     points = space.from_free(free)
     return points[space.contains(points, tol=1e-9)]
@@ -24,9 +25,7 @@ def simplex_grid(space: CompositionSimplex, step: float) -> np.ndarray:
 class GridPolicy:
     name = "grid"
 
-    def __init__(
-        self, space: CompositionSimplex, measurement: Mapping[str, float], step: float = 0.05
-    ) -> None:
+    def __init__(self, space: DesignSpace, measurement: Mapping[str, float], step: float = 0.05) -> None:
         self.space = space
         self.measurement = dict(measurement)
         self.points = simplex_grid(space, step)

@@ -29,7 +29,7 @@ class CandidateSet:
     """Conditions that can be measured now without making anything: unmeasured library spots."""
 
     ids: tuple[str, ...]
-    compositions: np.ndarray  # (n, n_elements), the policy's element order
+    compositions: np.ndarray  # (n, len(space.names)): fractions then the library's process values
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from policies.proposal import MeasuredCondition, ModelUpdate, Proposal
-from policies.space import CompositionSimplex
+from policies.space import DesignSpace
 
 MAX_DRAWS = 100_000
 
@@ -14,7 +14,7 @@ MAX_DRAWS = 100_000
 class RandomPolicy:
     name = "random"
 
-    def __init__(self, space: CompositionSimplex, measurement: Mapping[str, float], seed: int = 0) -> None:
+    def __init__(self, space: DesignSpace, measurement: Mapping[str, float], seed: int = 0) -> None:
         self.space = space
         self.measurement = dict(measurement)
         self.seed = seed

@@ -7,7 +7,7 @@ import numpy as np
 from torch.quasirandom import SobolEngine
 
 from policies.proposal import MeasuredCondition, ModelUpdate, Proposal
-from policies.space import CompositionSimplex
+from policies.space import DesignSpace
 
 MAX_DRAWS_PER_POINT = 10_000
 
@@ -15,7 +15,7 @@ MAX_DRAWS_PER_POINT = 10_000
 class SobolSampler:
     """Draws Sobol points in the cube and keeps those the simplex map puts inside the bounds."""
 
-    def __init__(self, space: CompositionSimplex, seed: int) -> None:
+    def __init__(self, space: DesignSpace, seed: int) -> None:
         self.space = space
         self.seed = seed
         self.n_drawn = 0
@@ -52,7 +52,7 @@ class SobolPolicy:
 
     name = "sobol"
 
-    def __init__(self, space: CompositionSimplex, measurement: Mapping[str, float], seed: int = 0) -> None:
+    def __init__(self, space: DesignSpace, measurement: Mapping[str, float], seed: int = 0) -> None:
         self.space = space
         self.measurement = dict(measurement)
         self.sampler = SobolSampler(space, seed)

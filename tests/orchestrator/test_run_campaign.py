@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 from orchestrator.event_log import EventLog
-from policies import CompositionSimplex
+from policies import DesignSpace
 
 
 def run_and_status(junkan, path, store, *extra):
@@ -30,7 +30,7 @@ def test_a_short_campaign_runs_end_to_end_and_status_reports_every_observation(
     values = [o["values"]["magnetization"] for o in status["observations"]]
     assert status["best"]["values"]["magnetization"] == max(values)
 
-    space = CompositionSimplex.from_bounds(short_campaign["space"]["composition"])
+    space = DesignSpace.from_bounds(short_campaign["space"]["composition"])
     compositions = np.array([[o["condition"][e] for e in space.elements] for o in status["observations"]])
     assert np.all(space.contains(compositions)), compositions
     assert len({o["run_uid"] for o in status["observations"]}) == 6

@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 
 from policies import (
     BayesianPolicy,
-    CompositionSimplex,
+    DesignSpace,
     Objective,
     ObservationError,
     OutcomeConstraint,
+    ProcessParameter,
     SobolPolicy,
 )
 from simulators import hypervolume
@@ -48,7 +49,7 @@ def run(policy, space, steps, rng, sd=0.02):
 
 
 def test_two_objectives_grow_the_hypervolume_faster_than_sobol():
-    space = CompositionSimplex.from_bounds(BOUNDS)
+    space = DesignSpace.from_bounds(BOUNDS)
     guided, baseline = [], []
     for seed in range(3):
         policy = BayesianPolicy(
@@ -73,7 +74,7 @@ def test_two_objectives_grow_the_hypervolume_faster_than_sobol():
 
 
 def test_an_outcome_constraint_steers_proposals_into_the_feasible_region():
-    space = CompositionSimplex.from_bounds(BOUNDS)
+    space = DesignSpace.from_bounds(BOUNDS)
     policy = BayesianPolicy(
         space,
         [Objective("f1")],
@@ -102,7 +103,7 @@ def test_an_outcome_constraint_steers_proposals_into_the_feasible_region():
     ],
 )
 def test_bad_observations_are_refused_and_never_fitted(values, variances, message):
-    space = CompositionSimplex.from_bounds(BOUNDS)
+    space = DesignSpace.from_bounds(BOUNDS)
     policy = BayesianPolicy(space, [Objective("f1")], {"count_time_s": 1.0}, seed=0, n_sobol=2)
     good = [Measured({"A": 0.5, "B": 0.3, "C": 0.2}, {"f1": 1.0}, {"f1": 0.1})] * 2
     policy.tell(good)
@@ -121,7 +122,11 @@ def bounded_spaces(draw):
     upper = np.minimum(1.0, lower + np.array(draw(st.lists(st.floats(0.15, 1.0), min_size=d, max_size=d))))
     if upper.sum() < 1.05:
         upper = np.minimum(1.0, upper + (1.05 - upper.sum()) / d + 0.01)
-    return CompositionSimplex(tuple("ABCD"[:d]), tuple(lower), tuple(upper))
+    process = ()
+    if draw(st.booleans()):  # a substrate temperature beside the composition
+        t_low = draw(st.floats(20, 300))
+        process = (ProcessParameter("temperature_c", t_low, t_low + draw(st.floats(50, 500))),)
+    return DesignSpace(tuple("ABCD"[:d]), tuple(lower), tuple(upper), process=process)
 
 
 @settings(max_examples=6, deadline=None)
@@ -141,6 +146,6 @@ def test_proposals_never_leave_the_bounds_or_the_simplex(space, seed):
     for _ in range(5):
         proposals = policy.ask(2)
         for p in proposals:
-            x = np.array([p.condition[e] for e in space.elements])
+            x = space.as_point(p.condition)
             assert space.contains(x, tol=1e-6)[0], (x, space)
         policy.tell([Measured(dict(p.condition), {"y": float(rng.normal())}, {"y": 0.01}) for p in proposals])

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from policies import BayesianPolicy, CompositionSimplex, CountingNoise, CountTimeRule, Objective
+from policies import BayesianPolicy, CountingNoise, CountTimeRule, DesignSpace, Objective
 
 BOUNDS = {"A": [0.1, 0.9], "B": [0.05, 0.8], "C": [0.0, 0.7]}
 
@@ -24,7 +24,7 @@ def rate(x: np.ndarray) -> float:
 
 
 def trained(rule: CountTimeRule, noise=None, seed: int = 0) -> BayesianPolicy:
-    space = CompositionSimplex.from_bounds(BOUNDS)
+    space = DesignSpace.from_bounds(BOUNDS)
     kwargs = {"noise": noise} if noise else {}
     policy = BayesianPolicy(
         space, [Objective("y")], {"count_time_s": 1.0}, seed=seed, n_sobol=20, count_time=rule, **kwargs

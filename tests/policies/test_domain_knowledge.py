@@ -8,7 +8,7 @@ import torch
 
 from policies import (
     BayesianPolicy,
-    CompositionSimplex,
+    DesignSpace,
     DesignSpaceError,
     LinearConstraint,
     Objective,
@@ -44,7 +44,7 @@ def run(policy, space, steps, seed=0):
 
 def test_a_linear_rule_keeps_every_policy_out_of_the_region_it_forbids():
     rule = LinearConstraint({"Ga": 1.0, "Pd": 1.0}, 0.5)
-    space = CompositionSimplex.from_bounds(BOUNDS, [rule])
+    space = DesignSpace.from_bounds(BOUNDS, [rule])
     for policy in (
         SobolPolicy(space, {"count_time_s": 1.0}, seed=1),
         RandomPolicy(space, {"count_time_s": 1.0}, seed=1),
@@ -59,7 +59,7 @@ def test_a_linear_rule_keeps_every_policy_out_of_the_region_it_forbids():
 
 def test_the_rule_becomes_an_exact_botorch_constraint():
     rule = LinearConstraint({"Fe": 2.0, "Pd": -1.0}, 1.2)
-    space = CompositionSimplex.from_bounds(BOUNDS, [rule])
+    space = DesignSpace.from_bounds(BOUNDS, [rule])
     lo, hi = space.free_bounds().numpy()
     z = np.random.default_rng(0).uniform(lo, hi, (4000, 2))  # the box is optimize_acqf's `bounds`
     ok = np.ones(len(z), dtype=bool)
@@ -80,11 +80,11 @@ def test_the_rule_becomes_an_exact_botorch_constraint():
 )
 def test_impossible_rules_are_reported_when_the_space_is_made(rules, message):
     with pytest.raises(DesignSpaceError, match=message):
-        CompositionSimplex.from_bounds(BOUNDS, rules)
+        DesignSpace.from_bounds(BOUNDS, rules)
 
 
 def test_a_prior_that_vetoes_a_region_is_never_proposed_there():
-    space = CompositionSimplex.from_bounds(BOUNDS)
+    space = DesignSpace.from_bounds(BOUNDS)
 
     def pd_rich_is_unstable(x: np.ndarray) -> np.ndarray:
         return np.where(x[:, 2] > 0.2, 0.0, 1.0)
@@ -108,7 +108,7 @@ def test_a_prior_that_vetoes_a_region_is_never_proposed_there():
 
 
 def test_a_prior_that_down_weights_shifts_choices_without_forbidding():
-    space = CompositionSimplex.from_bounds(BOUNDS)
+    space = DesignSpace.from_bounds(BOUNDS)
 
     def prefer_low_ga(x: np.ndarray) -> np.ndarray:
         return np.exp(-x[:, 1] / 0.1)

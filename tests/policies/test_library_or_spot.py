@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from policies import BayesianPolicy, CandidateSet, CompositionSimplex, Costs, Objective
+from policies import BayesianPolicy, CandidateSet, Costs, DesignSpace, Objective
 
 BOUNDS = {"Fe": [0.2, 0.9], "Ga": [0.0, 0.6], "Pd": [0.0, 0.6]}
 OPTIMUM = np.array([0.5, 0.2, 0.3])
@@ -22,7 +22,7 @@ def f(x: np.ndarray) -> float:
 
 
 def warmed_up(costs: Costs, seed: int = 0) -> BayesianPolicy:
-    space = CompositionSimplex.from_bounds(BOUNDS)
+    space = DesignSpace.from_bounds(BOUNDS)
     policy = BayesianPolicy(
         space,
         [Objective("y")],

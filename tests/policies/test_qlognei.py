@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from policies import BayesianPolicy, CompositionSimplex, Objective, SobolPolicy
+from policies import BayesianPolicy, DesignSpace, Objective, SobolPolicy
 
 BOUNDS = {"A": [0.30, 0.90], "B": [0.05, 0.50], "C": [0.0, 0.40]}
 PEAK = np.array([0.55, 0.30, 0.15])
@@ -36,7 +36,7 @@ def run(policy, space, steps, rng, noise_sd=0.02, objective="y", sign=1.0):
 
 @pytest.fixture
 def space():
-    return CompositionSimplex.from_bounds(BOUNDS)
+    return DesignSpace.from_bounds(BOUNDS)
 
 
 def test_proposals_stay_on_the_simplex_within_bounds_and_beat_the_sobol_start(space):

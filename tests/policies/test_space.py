@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from policies import CompositionSimplex, DesignSpaceError, SobolPolicy, SobolSampler
+from policies import DesignSpace, DesignSpaceError, SobolPolicy, SobolSampler
 
 BOUNDS = {"Fe": [0.40, 0.95], "Ga": [0.0, 0.45], "Pd": [0.0, 0.30]}
 
@@ -19,17 +19,17 @@ BOUNDS = {"Fe": [0.40, 0.95], "Ga": [0.0, 0.45], "Pd": [0.0, 0.30]}
 )
 def test_spaces_that_hold_no_composition_are_refused(bounds, message):
     with pytest.raises(DesignSpaceError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        CompositionSimplex.from_bounds(bounds)
+        DesignSpace.from_bounds(bounds)
 
 
 def test_effective_bounds_tighten_by_the_simplex():
-    space = CompositionSimplex.from_bounds({"A": [0.0, 1.0], "B": [0.0, 0.2], "C": [0.0, 0.1]})
+    space = DesignSpace.from_bounds({"A": [0.0, 1.0], "B": [0.0, 0.2], "C": [0.0, 0.1]})
     lo, hi = space.effective_bounds()
     assert lo[0] == pytest.approx(0.7) and hi[0] == pytest.approx(1.0)
 
 
 def test_inequality_constraints_hold_exactly_when_the_last_fraction_is_in_bounds():
-    space = CompositionSimplex.from_bounds(BOUNDS)
+    space = DesignSpace.from_bounds(BOUNDS)
     rng = np.random.default_rng(0)
     z = rng.uniform(space.free_bounds()[0].numpy(), space.free_bounds()[1].numpy(), size=(2000, 2))
     satisfied = np.ones(len(z), dtype=bool)
@@ -40,7 +40,7 @@ def test_inequality_constraints_hold_exactly_when_the_last_fraction_is_in_bounds
 
 
 def test_sobol_points_lie_on_the_simplex_within_bounds_and_fill_it():
-    space = CompositionSimplex.from_bounds(BOUNDS)
+    space = DesignSpace.from_bounds(BOUNDS)
     x = SobolSampler(space, seed=3).draw(256)
     assert np.all(space.contains(x, tol=1e-12))
     lo, hi = space.effective_bounds()
@@ -50,7 +50,7 @@ def test_sobol_points_lie_on_the_simplex_within_bounds_and_fill_it():
 
 
 def test_sobol_is_reproducible_and_resumes_where_it_stopped():
-    space = CompositionSimplex.from_bounds(BOUNDS)
+    space = DesignSpace.from_bounds(BOUNDS)
     a = SobolSampler(space, seed=9)
     first = a.draw(5)
     b = SobolSampler(space, seed=9)
@@ -61,7 +61,7 @@ def test_sobol_is_reproducible_and_resumes_where_it_stopped():
 
 
 def test_sobol_policy_checkpoints_exactly():
-    space = CompositionSimplex.from_bounds(BOUNDS)
+    space = DesignSpace.from_bounds(BOUNDS)
     a = SobolPolicy(space, {"count_time_s": 1.0}, seed=1)
     a.ask(3)
     b = SobolPolicy(space, {"count_time_s": 1.0}, seed=1)
@@ -74,7 +74,7 @@ def test_sobol_policy_checkpoints_exactly():
 def test_the_grid_baseline_scans_every_grid_point_inside_the_space_once():
     from policies import GridPolicy
 
-    space = CompositionSimplex.from_bounds(BOUNDS)
+    space = DesignSpace.from_bounds(BOUNDS)
     policy = GridPolicy(space, {"count_time_s": 1.0}, step=0.05)
     n = len(policy.points)
     xs = np.array([[p.condition[e] for e in space.elements] for p in policy.ask(n)])
