@@ -62,6 +62,8 @@ class ThinFilmSettings:
 
 
 class ThinFilmInstrument:
+    resumable = False  # its library registry (and a simulated lab's films) live in memory only
+
     def __init__(
         self,
         devices: ThinFilmDevices,

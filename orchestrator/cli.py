@@ -8,10 +8,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from orchestrator.campaign import CampaignFileError, load_campaign
+from orchestrator.campaign import CampaignFileError, CampaignSpec, load_campaign
+from orchestrator.event_log import EventLogError
+from orchestrator.events import Proposed
 from orchestrator.local_executor import LocalExecutor
-from orchestrator.loop import CampaignLoop
+from orchestrator.loop import CampaignLoop, ResumeError
 from orchestrator.loop import Progress as LoopProgress
+from orchestrator.replay import first_difference
 from orchestrator.state import CampaignState
 from orchestrator.store import CampaignStore, StoreError
 from orchestrator.wiring import build_instrument, build_policy, instrument_costs
@@ -68,13 +71,36 @@ def run(
     except StoreError as exc:
         raise _refuse(str(exc)) from None
 
-    instrument = build_instrument(spec, run_seed)
+    _run_to_end(campaign_store, spec, run_seed, store)
+
+
+@app.command()
+def resume(
+    store: Annotated[Path, typer.Argument(help="the store of a campaign that did not finish")],
+) -> None:
+    """Continue a campaign whose process ended (crash, kill, Ctrl-C) to the end of its budget."""
+    try:
+        campaign_store = CampaignStore.open(store)
+        spec = campaign_store.spec()
+    except (StoreError, CampaignFileError) as exc:
+        raise _refuse(str(exc)) from None
+    state = campaign_store.state()
+    if state.status != "running":
+        raise _refuse(
+            f"{store} holds campaign {state.campaign or spec.name!r} in state {state.status!r}; "
+            "only a campaign that started and did not finish ('running') can be resumed"
+        )
+    _run_to_end(campaign_store, spec, state.seed, store)
+
+
+def _run_to_end(campaign_store: CampaignStore, spec: CampaignSpec, seed: int, store: Path) -> None:
+    instrument = build_instrument(spec, seed)
     loop = CampaignLoop(
         campaign_store,
-        build_policy(spec, run_seed, instrument_costs(instrument)),
+        build_policy(spec, seed, instrument_costs(instrument)),
         instrument,
         LocalExecutor(instrument.devices),
-        seed=run_seed,
+        seed=seed,
     )
     objective = spec.objectives[0].name
     with Progress(
@@ -86,7 +112,9 @@ def run(
         TimeElapsedColumn(),
         console=out,
     ) as progress:
-        task = progress.add_task(spec.name, total=spec.budget, best="-", decision="-")
+        task = progress.add_task(
+            spec.name, total=spec.budget, completed=len(loop.state.observations), best="-", decision="-"
+        )
 
         def show(step: LoopProgress) -> None:
             best = step.state.best(objective)
@@ -99,18 +127,43 @@ def run(
 
         try:
             state = loop.run(on_progress=show)
+        except ResumeError as exc:
+            raise _refuse(f"{store}: {exc}") from None
         except KeyboardInterrupt:
             campaign_store.write_observations(loop.state)  # the view may lag the log by one
             kept = len(loop.state.observations)
             err.print(
-                f"interrupted: {store} keeps {kept} observation(s); the log shows the campaign "
-                "as running, since it did not finish",
+                f"interrupted: {store} keeps {kept} observation(s); continue with `junkan resume {store}`",
                 highlight=False,
             )
             raise typer.Exit(INTERRUPTED) from None
     _print_summary(state, store)
     if state.status != "finished":
         raise typer.Exit(CAMPAIGN_FAILED)
+
+
+@app.command()
+def replay(
+    store: Annotated[Path, typer.Argument(help="a campaign's store directory")],
+    verify: Annotated[
+        bool, typer.Option("--verify", help="re-decide every proposal from the log and compare")
+    ] = False,
+) -> None:
+    """Re-run a recorded campaign's decisions from its event log."""
+    if not verify:
+        raise _refuse("give --verify (re-decide every recorded proposal and compare)")
+    try:
+        campaign_store = CampaignStore.open(store)
+        spec = campaign_store.spec()
+        events = list(campaign_store.log.read())
+    except (StoreError, CampaignFileError, EventLogError) as exc:
+        raise _refuse(str(exc)) from None
+    difference = first_difference(spec, events)
+    n_proposals = sum(1 for e in events if isinstance(e, Proposed))
+    if difference is not None:
+        err.print(f"replay differs: {difference}", highlight=False, soft_wrap=True)
+        raise typer.Exit(CAMPAIGN_FAILED)
+    out.print(f"{store}: all {n_proposals} proposals re-decided identically", highlight=False, soft_wrap=True)
 
 
 @app.command()

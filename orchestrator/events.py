@@ -91,6 +91,22 @@ class Faulted(EventBase):
     proposal_id: str | None = None
 
 
+class CandidatesOffered(EventBase):
+    """What changed in the set of spots the policy may choose without making anything: recorded
+    so that a replay offers exactly what the campaign offered."""
+
+    type: Literal["CandidatesOffered"] = "CandidatesOffered"
+    added: dict[str, list[float]]  # spot id -> point (fractions, then process values)
+    removed: list[str]
+
+
+class Resumed(EventBase):
+    """A campaign continued after its process ended; what became of each proposal in flight."""
+
+    type: Literal["Resumed"] = "Resumed"
+    reconciled: dict[str, str]  # proposal id -> "observed from its documents" | "re-submitted"
+
+
 class CampaignFinished(EventBase):
     type: Literal["CampaignFinished"] = "CampaignFinished"
     status: Literal["finished", "failed"]
@@ -106,6 +122,8 @@ Event = Annotated[
     | Observed
     | ModelUpdated
     | Faulted
+    | CandidatesOffered
+    | Resumed
     | CampaignFinished,
     Field(discriminator="type"),
 ]

@@ -10,15 +10,18 @@ from typing import Any, Protocol
 from bluesky.utils import MsgGenerator
 
 from instruments import Document, Reduction, ReductionError
+from orchestrator.document_journal import DocumentJournal, read_journal
 from orchestrator.events import (
     CampaignFinished,
     CampaignStarted,
+    CandidatesOffered,
     Event,
     Faulted,
     ModelUpdated,
     Observed,
     ProposalRecord,
     Proposed,
+    Resumed,
     RunFinished,
     RunStarted,
     Submitted,
@@ -28,6 +31,10 @@ from orchestrator.observation import Observation
 from orchestrator.state import CampaignState
 from orchestrator.store import CampaignStore, text_sha256
 from policies import CandidateSet, Policy, Proposal
+
+
+class ResumeError(RuntimeError):
+    """A campaign that cannot be continued from its store; the message says why."""
 
 
 class Instrument(Protocol):
@@ -96,6 +103,10 @@ class CampaignLoop:
                     junkan_version=version("junkan"),
                 )
             )
+        elif self.state.status == "running":
+            resumed = self._resume()
+            if resumed is not None:
+                return resumed
         while len(self.state.observations) < self.spec.budget:
             started = time.perf_counter()
             try:
@@ -112,27 +123,88 @@ class CampaignLoop:
                 )
             )
             observation = self._measure(proposal)
-            if observation is None:
+            if observation is None or self._learn(observation) is None:
                 return self.state
-            self._record(Observed(observation=observation))
-            self.store.write_observations(self.state)
-            try:
-                update = self.policy.tell([observation])
-            except Exception as exc:
-                return self._fail("policy", f"tell failed: {type(exc).__name__}: {exc}", None)
-            if update is not None:
-                self._record(
-                    ModelUpdated(
-                        model_id=update.model_id,
-                        n_train=update.n_train,
-                        fit_seconds=update.fit_seconds,
-                        summary=dict(update.summary),
-                    )
-                )
             if on_progress is not None:
                 on_progress(Progress(self.state, observation, decision_seconds))
         self._record(CampaignFinished(status="finished", reason="budget reached"))
         return self.state
+
+    def _learn(self, observation: Observation) -> Observation | None:
+        """Record an observation, then tell the policy (None when the policy failed)."""
+        self._record(Observed(observation=observation))
+        self.store.write_observations(self.state)
+        try:
+            update = self.policy.tell([observation])
+        except Exception as exc:
+            self._fail("policy", f"tell failed: {type(exc).__name__}: {exc}", None)
+            return None
+        if update is not None:
+            self._record(
+                ModelUpdated(
+                    model_id=update.model_id,
+                    n_train=update.n_train,
+                    fit_seconds=update.fit_seconds,
+                    summary=dict(update.summary),
+                )
+            )
+        return observation
+
+    def _resume(self) -> CampaignState | None:
+        """Continue after the process ended at any point: the policy is told every observation
+        again and restored to its state at the last proposal; a proposal in flight is recorded
+        from its documents when its plan finished, and submitted again otherwise (nothing it
+        started was observed). Returns a state only when the campaign ended while resuming."""
+        if not getattr(self.instrument, "resumable", True):
+            raise ResumeError(
+                f"{type(self.instrument).__name__} cannot be resumed yet: the libraries it deposited "
+                "live in its memory only"
+            )
+        if self.state.observations:
+            self.policy.tell(self.state.observations)
+        if self.state.proposals:
+            last = list(self.state.proposals.values())[-1]
+            self.policy.load_state_dict(last.policy_state)
+        in_flight = [_proposal_of(self.state.proposals[pid].proposal) for pid in self.state.pending]
+        finished = {p.proposal_id: self._finished_documents(p.proposal_id) for p in in_flight}
+        self._record(
+            Resumed(
+                reconciled={
+                    pid: "re-submitted" if documents is None else "observed from its documents"
+                    for pid, documents in finished.items()
+                }
+            )
+        )
+        for proposal in in_flight:
+            documents = finished[proposal.proposal_id]
+            if documents is None:
+                observation = self._measure(proposal)
+            else:
+                observation = self._observation(proposal, documents, documents_started_at(documents))
+            if observation is None or self._learn(observation) is None:
+                return self.state
+        return None
+
+    def _finished_documents(self, proposal_id: str) -> list[tuple[str, Mapping[str, Any]]] | None:
+        """The documents of a proposal's plan if it finished measuring, else None.
+
+        Finished: the plan returned with success, or the process died after every run it opened
+        had closed with success and the documents reduce (a plan of several runs cut between two
+        runs does not)."""
+        documents, exit_status = read_journal(self.store.path, proposal_id)
+        if exit_status is not None:
+            return documents if exit_status == "success" else None
+        starts = {doc["uid"] for name, doc in documents if name == "start"}
+        stopped = {
+            doc["run_start"] for name, doc in documents if name == "stop" and doc["exit_status"] == "success"
+        }
+        if not starts or starts != stopped:
+            return None
+        try:
+            self.instrument.reduce(documents)
+        except ReductionError:
+            return None
+        return documents
 
     def _offer_candidates(self) -> None:
         """Tell a cost-aware policy which spots it can measure without making anything new."""
@@ -140,6 +212,11 @@ class CampaignLoop:
         set_candidates = getattr(self.policy, "set_candidates", None)
         if spots is not None and set_candidates is not None:
             ids, compositions = spots()
+            offered = {i: [float(v) for v in row] for i, row in zip(ids, compositions, strict=True)}
+            added = {i: row for i, row in offered.items() if self.state.candidates.get(i) != row}
+            removed = [i for i in self.state.candidates if i not in offered]
+            if added or removed:
+                self._record(CandidatesOffered(added=added, removed=removed))
             set_candidates(CandidateSet(ids, compositions))
 
     def _measure(self, proposal: Proposal) -> Observation | None:
@@ -154,14 +231,20 @@ class CampaignLoop:
             "junkan_seed": self.seed,
         }
 
+        journal = DocumentJournal(self.store.path, pid)
+
         def on_document(name: str, doc: Mapping[str, Any]) -> None:
+            journal.record(name, doc)  # on disk before anything acts on it
             if name == "start":
                 self._record(RunStarted(proposal_id=pid, run_uid=doc["uid"]))
 
-        started_at = time.time()
-        outcome = self.executor.run(
-            self.instrument.plan(proposal.condition, proposal.measurement, md), on_document
-        )
+        try:
+            outcome = self.executor.run(
+                self.instrument.plan(proposal.condition, proposal.measurement, md), on_document
+            )
+            journal.finish(outcome.exit_status)
+        finally:
+            journal.close()
         run_uid = outcome.run_uids[0] if outcome.run_uids else ""
         self._record(
             RunFinished(
@@ -174,8 +257,16 @@ class CampaignLoop:
         if not outcome.succeeded:
             self._fail("device", f"run failed: {outcome.reason or outcome.exit_status}", pid)
             return None
+        return self._observation(proposal, outcome.documents, documents_started_at(outcome.documents))
+
+    def _observation(
+        self, proposal: Proposal, documents: list[tuple[str, Mapping[str, Any]]], started_at: float
+    ) -> Observation | None:
+        """Reduce a finished plan's documents to an observation (None, with a fault, if it fails)."""
+        pid = proposal.proposal_id
+        run_uid = next((doc["uid"] for name, doc in documents if name == "start"), "")
         try:
-            reduction = self.instrument.reduce(outcome.documents)
+            reduction = self.instrument.reduce(documents)
         except ReductionError as exc:
             self._fail("reducer", str(exc), pid)
             return None
@@ -193,7 +284,7 @@ class CampaignLoop:
             values=dict(reduction.values),
             variances=dict(reduction.variances),
             started_at=started_at,
-            finished_at=time.time(),
+            finished_at=max((doc["time"] for name, doc in documents if name == "stop"), default=time.time()),
             sample=dict(reduction.sample),
             raw=self.store.write_raw(measured_run, reduction.raw) if reduction.raw else {},
         )
@@ -202,6 +293,14 @@ class CampaignLoop:
         self._record(Faulted(kind=kind, message=message, proposal_id=proposal_id))  # type: ignore[arg-type]
         self._record(CampaignFinished(status="failed", reason=f"{kind} fault: {message}"))
         return self.state
+
+
+def documents_started_at(documents: list[tuple[str, Mapping[str, Any]]]) -> float:
+    return min((doc["time"] for name, doc in documents if name == "start"), default=time.time())
+
+
+def _proposal_of(record: ProposalRecord) -> Proposal:
+    return Proposal(**record.model_dump())  # type: ignore[arg-type]
 
 
 def _record_of(proposal: Proposal) -> ProposalRecord:

@@ -7,6 +7,7 @@ from typing import Literal
 from orchestrator.events import (
     CampaignFinished,
     CampaignStarted,
+    CandidatesOffered,
     Event,
     Faulted,
     ModelUpdated,
@@ -36,6 +37,7 @@ class CampaignState:
     finished_at: float | None = None
     finish_reason: str = ""
     n_events: int = 0
+    candidates: dict[str, list[float]] = field(default_factory=dict)  # offered spots, by id
 
     @property
     def pending(self) -> list[str]:
@@ -72,6 +74,10 @@ class CampaignState:
                 self.model_id = event.model_id
             case Faulted():
                 self.faults.append(event)
+            case CandidatesOffered():
+                for spot_id in event.removed:
+                    self.candidates.pop(spot_id, None)
+                self.candidates.update(event.added)
             case CampaignFinished():
                 self.status = event.status
                 self.finished_at = event.time

@@ -401,7 +401,11 @@ class BayesianPolicy:
         return reference
 
     def acquisition(self, x_pending: torch.Tensor | None, seed: int) -> AcquisitionFunction:
-        base = self._base_acquisition(x_pending, seed)
+        # Baseline pruning draws its samples from torch's global generator: seed it, so that a
+        # resumed or replayed policy builds the same acquisition (measured: it did not, before).
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            base = self._base_acquisition(x_pending, seed)
         return base if self.prior is None else PriorWeightedAcquisition(base, self.prior, self.space)
 
     def _baseline(self) -> torch.Tensor:

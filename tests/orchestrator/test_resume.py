@@ -1,0 +1,195 @@
+"""Resume after kill -9 at random moments, reconciliation with the documents, replay --verify."""
+
+import copy
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from orchestrator.document_journal import DOCUMENTS_DIR, read_journal
+from orchestrator.event_log import EventLog
+from orchestrator.local_executor import LocalExecutor
+from orchestrator.loop import CampaignLoop
+from orchestrator.store import CampaignStore
+from orchestrator.wiring import build_instrument, build_policy
+
+
+def junkan_process(*args: object) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def kill_after(process: subprocess.Popen, log: Path, n_lines: int, timeout: float = 120) -> bool:
+    """SIGKILL once the log holds `n_lines` events; False if the campaign ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if log.exists() and log.read_bytes().count(b"\n") >= n_lines:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            return True
+        time.sleep(0.002)
+    process.communicate(timeout=timeout)
+    return False
+
+
+def events_of(store: Path) -> list:
+    return list(EventLog(store / "events.jsonl").read())
+
+
+def typed(events: list, name: str) -> list:
+    return [e for e in events if type(e).__name__ == name]
+
+
+@pytest.fixture
+def resumable(short_campaign, tmp_path) -> Path:
+    campaign = copy.deepcopy(short_campaign)
+    campaign.update(budget=9)
+    path = tmp_path / "campaign.yaml"
+    path.write_text(yaml.safe_dump(campaign, sort_keys=False))
+    return path
+
+
+@pytest.mark.integration
+def test_killed_at_random_moments_and_resumed_it_ends_with_one_observation_per_measurement(
+    resumable, tmp_path
+):
+    store = tmp_path / "store"
+    log = store / "events.jsonl"
+    rng = random.Random(20261122)
+    process = junkan_process("run", resumable, "--store", store)
+    kills = 0
+    # one event line per step of the loop: a kill anywhere between proposing and learning
+    for _ in range(3):
+        n_lines = log.read_bytes().count(b"\n") if log.exists() else 0
+        if not kill_after(process, log, n_lines + rng.randint(2, 14)):
+            break
+        kills += 1
+        process = junkan_process("resume", store)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr
+    assert kills == 3
+
+    events = events_of(store)
+    observations = [e.observation for e in typed(events, "Observed")]
+    assert typed(events, "CampaignFinished")[-1].status == "finished"
+    assert len(observations) == 9 and len(typed(events, "Resumed")) == 3
+    assert len({o.proposal_id for o in observations}) == 9
+    assert len({o.run_uid for o in observations}) == 9
+    # a measurement is complete when its plan finished; each complete one is observed exactly once
+    complete = {}
+    for journal in (store / DOCUMENTS_DIR).glob("p*.jsonl"):
+        if ".interrupted-" in journal.name:
+            continue
+        documents, exit_status = read_journal(store, journal.stem)
+        if exit_status == "success":
+            complete[journal.stem] = next(doc["uid"] for name, doc in documents if name == "start")
+    assert complete == {o.proposal_id: o.run_uid for o in observations}
+    # a proposal is made once: in-flight ones were re-submitted or recorded, never re-asked
+    assert len(typed(events, "Proposed")) == 9
+    status = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "orchestrator", "status", store, "--json"], capture_output=True, check=True
+        ).stdout
+    )
+    assert status["state"] == "finished" and status["n_observations"] == 9
+
+    verify = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "replay", store, "--verify"], capture_output=True, text=True
+    )
+    assert verify.returncode == 0, verify.stderr
+    assert "all 9 proposals re-decided identically" in verify.stdout
+
+
+class CrashAfterRun(BaseException):
+    """The process dying between a finished plan and its recorded observation."""
+
+
+class CrashingExecutor(LocalExecutor):
+    def __init__(self, devices, crash_on_run: int) -> None:
+        super().__init__(devices)
+        self.crash_on_run = crash_on_run
+        self.runs = 0
+
+    def run(self, plan, on_document):
+        self.runs += 1
+        outcome = super().run(plan, on_document)
+        if self.runs == self.crash_on_run:
+            raise CrashAfterRun
+        return outcome
+
+
+def loop_for(store_path: Path, crash_on_run: int = 0) -> tuple[CampaignLoop, CrashingExecutor]:
+    store = CampaignStore.open(store_path)
+    spec = store.spec()
+    instrument = build_instrument(spec, spec.seed)
+    executor = CrashingExecutor(instrument.devices, crash_on_run)
+    return CampaignLoop(store, build_policy(spec, spec.seed), instrument, executor, spec.seed), executor
+
+
+def test_a_plan_that_finished_before_the_crash_is_recorded_from_its_documents_not_measured_again(
+    short_campaign, tmp_path
+):
+    from orchestrator.campaign import parse_campaign
+
+    text = yaml.safe_dump({**short_campaign, "budget": 5}, sort_keys=False)
+    CampaignStore.create(tmp_path / "store", parse_campaign(text, "campaign.yaml"), text)
+    loop, _ = loop_for(tmp_path / "store", crash_on_run=3)
+    with pytest.raises(CrashAfterRun):
+        loop.run()
+    before = events_of(tmp_path / "store")
+    assert len(typed(before, "Observed")) == 2 and typed(before, "RunStarted")[-1].proposal_id == "p0003"
+
+    loop, executor = loop_for(tmp_path / "store")
+    state = loop.run()
+    events = events_of(tmp_path / "store")
+    (resumed,) = typed(events, "Resumed")
+    assert resumed.reconciled == {"p0003": "observed from its documents"}
+    assert executor.runs == 2  # p0004 and p0005 only: p0003 was not measured again
+    assert state.status == "finished" and [o.proposal_id for o in state.observations] == [
+        "p0001",
+        "p0002",
+        "p0003",
+        "p0004",
+        "p0005",
+    ]
+    documents, _ = read_journal(tmp_path / "store", "p0003")
+    assert state.observations[2].run_uid == next(doc["uid"] for name, doc in documents if name == "start")
+
+
+def test_resume_refuses_a_finished_campaign_and_a_directory_that_is_no_store(
+    junkan, write_campaign, short_campaign, tmp_path
+):
+    store = tmp_path / "store"
+    assert junkan("run", write_campaign({**short_campaign, "budget": 3}), "--store", store).exit_code == 0
+    result = junkan("resume", store)
+    assert result.exit_code == 2 and "'finished'" in result.output and "running" in result.output
+    result = junkan("resume", tmp_path)
+    assert result.exit_code == 2 and "not a junkan store" in result.output
+
+
+def test_verify_fails_on_a_tampered_log_and_names_the_first_difference(
+    junkan, write_campaign, short_campaign, tmp_path
+):
+    store = tmp_path / "store"
+    assert junkan("run", write_campaign({**short_campaign, "budget": 5}), "--store", store).exit_code == 0
+    assert junkan("replay", store, "--verify").exit_code == 0
+    lines = (store / "events.jsonl").read_text().splitlines()
+    # tamper with an observed value: the policy learns something else, so a later proposal differs
+    observed = [i for i, line in enumerate(lines) if '"Observed"' in line]
+    record = json.loads(lines[observed[3]])
+    record["observation"]["values"]["magnetization"] += 0.5
+    lines[observed[3]] = json.dumps(record)
+    (store / "events.jsonl").write_text("\n".join(lines) + "\n")
+    result = junkan("replay", store, "--verify")
+    assert result.exit_code == 1
+    assert "replay differs" in result.output and "p0005" in result.output and "in the log" in result.output
