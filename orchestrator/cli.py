@@ -99,7 +99,7 @@ def _run_to_end(campaign_store: CampaignStore, spec: CampaignSpec, seed: int, st
         campaign_store,
         build_policy(spec, seed, instrument_costs(instrument)),
         instrument,
-        LocalExecutor(instrument.devices),
+        LocalExecutor(instrument),
         seed=seed,
     )
     objective = spec.objectives[0].name

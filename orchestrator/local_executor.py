@@ -1,43 +1,29 @@
 """Runs plans in an in-process Bluesky RunEngine: the embedded default executor."""
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from bluesky import RunEngine
-from bluesky.utils import MsgGenerator, RunEngineInterrupted
-from ophyd_async.core import Device
+from bluesky.utils import RunEngineInterrupted
 from ophyd_async.plan_stubs import ensure_connected
 
 from instruments import instrument_fault_in
-
-DocumentCallback = Callable[[str, Mapping[str, Any]], None]
-
-
-@dataclass
-class RunOutcome:
-    """How a plan ended and every document it emitted."""
-
-    run_uids: list[str]
-    exit_status: str
-    reason: str = ""
-    documents: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
-
-    @property
-    def succeeded(self) -> bool:
-        return self.exit_status == "success" and bool(self.run_uids)
+from orchestrator.execution import DocumentCallback, PlanningInstrument, PlanRequest, RunOutcome
 
 
 class LocalExecutor:
-    """Connects the devices once, then runs each plan to completion, collecting its documents."""
+    """Connects the instrument's devices once, then runs each requested plan to completion,
+    collecting its documents."""
 
     name = "local"
 
-    def __init__(self, devices: list[Device]) -> None:
+    def __init__(self, instrument: PlanningInstrument) -> None:
+        self.instrument = instrument
         self.run_engine = RunEngine({}, call_returns_result=True)
-        self.run_engine(ensure_connected(*devices))
+        self.run_engine(ensure_connected(*instrument.devices))
 
-    def run(self, plan: MsgGenerator[Any], on_document: DocumentCallback) -> RunOutcome:
+    def run(self, request: PlanRequest, on_document: DocumentCallback) -> RunOutcome:
+        plan = self.instrument.plan(request.condition, request.measurement, request.md)
         documents: list[tuple[str, Mapping[str, Any]]] = []
 
         def collect(name: str, doc: Mapping[str, Any]) -> None:

@@ -26,7 +26,7 @@ from orchestrator.events import (
     RunStarted,
     Submitted,
 )
-from orchestrator.local_executor import DocumentCallback, RunOutcome
+from orchestrator.execution import Executor, PlanRequest
 from orchestrator.observation import Observation
 from orchestrator.state import CampaignState
 from orchestrator.store import CampaignStore, text_sha256
@@ -48,12 +48,6 @@ class Instrument(Protocol):
     quantity_units: Mapping[str, str]
 
     def reduce(self, documents: list[Document]) -> Reduction: ...
-
-
-class Executor(Protocol):
-    name: str
-
-    def run(self, plan: MsgGenerator[Any], on_document: DocumentCallback) -> RunOutcome: ...
 
 
 @dataclass(frozen=True)
@@ -240,7 +234,7 @@ class CampaignLoop:
 
         try:
             outcome = self.executor.run(
-                self.instrument.plan(proposal.condition, proposal.measurement, md), on_document
+                PlanRequest(proposal.condition, proposal.measurement, md), on_document
             )
             journal.finish(outcome.exit_status)
         finally:

@@ -115,14 +115,14 @@ class CrashAfterRun(BaseException):
 
 
 class CrashingExecutor(LocalExecutor):
-    def __init__(self, devices, crash_on_run: int) -> None:
-        super().__init__(devices)
+    def __init__(self, instrument, crash_on_run: int) -> None:
+        super().__init__(instrument)
         self.crash_on_run = crash_on_run
         self.runs = 0
 
-    def run(self, plan, on_document):
+    def run(self, request, on_document):
         self.runs += 1
-        outcome = super().run(plan, on_document)
+        outcome = super().run(request, on_document)
         if self.runs == self.crash_on_run:
             raise CrashAfterRun
         return outcome
@@ -132,7 +132,7 @@ def loop_for(store_path: Path, crash_on_run: int = 0) -> tuple[CampaignLoop, Cra
     store = CampaignStore.open(store_path)
     spec = store.spec()
     instrument = build_instrument(spec, spec.seed)
-    executor = CrashingExecutor(instrument.devices, crash_on_run)
+    executor = CrashingExecutor(instrument, crash_on_run)
     return CampaignLoop(store, build_policy(spec, spec.seed), instrument, executor, spec.seed), executor
 
 
@@ -193,3 +193,27 @@ def test_verify_fails_on_a_tampered_log_and_names_the_first_difference(
     result = junkan("replay", store, "--verify")
     assert result.exit_code == 1
     assert "replay differs" in result.output and "p0005" in result.output and "in the log" in result.output
+
+
+def test_a_thin_film_campaign_says_it_cannot_be_resumed_and_writes_nothing(junkan, tmp_path):
+    from orchestrator.campaign import load_campaign
+    from orchestrator.events import CampaignStarted
+
+    spec, text = load_campaign(Path(__file__).resolve().parents[2] / "examples" / "thin-film.yaml")
+    store = CampaignStore.create(tmp_path / "store", spec, text)
+    store.append(
+        CampaignStarted(
+            campaign=spec.name,
+            campaign_sha256="-",
+            budget=spec.budget,
+            seed=spec.seed,
+            elements=list(spec.elements),
+            objectives={o.name: o.goal for o in spec.objectives},
+            units={},
+            junkan_version="test",
+        )
+    )
+    before = (tmp_path / "store" / "events.jsonl").read_bytes()
+    result = junkan("resume", tmp_path / "store")
+    assert result.exit_code == 2 and "ThinFilmInstrument cannot be resumed" in result.output
+    assert (tmp_path / "store" / "events.jsonl").read_bytes() == before

@@ -1,0 +1,49 @@
+"""What the loop asks an executor to run, and what comes back: the same for the in-process
+RunEngine and for a queue server on another host."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bluesky.utils import MsgGenerator
+from ophyd_async.core import Device
+
+DocumentCallback = Callable[[str, Mapping[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """Make and measure one condition: the instrument turns it into a Bluesky plan where it runs."""
+
+    condition: Mapping[str, float]
+    measurement: Mapping[str, float]
+    md: Mapping[str, Any]
+
+
+@dataclass
+class RunOutcome:
+    """How a plan ended and every document it emitted."""
+
+    run_uids: list[str]
+    exit_status: str
+    reason: str = ""
+    documents: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.exit_status == "success" and bool(self.run_uids)
+
+
+class PlanningInstrument(Protocol):
+    @property
+    def devices(self) -> list[Device]: ...
+
+    def plan(
+        self, condition: Mapping[str, float], measurement: Mapping[str, float], md: Mapping[str, Any]
+    ) -> MsgGenerator[None]: ...
+
+
+class Executor(Protocol):
+    name: str
+
+    def run(self, request: PlanRequest, on_document: DocumentCallback) -> RunOutcome: ...
