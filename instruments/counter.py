@@ -1,7 +1,9 @@
 """A counting detector as an ophyd-async device, backed by a simulated world."""
 
+import asyncio
 from collections.abc import Callable, Mapping
 
+import numpy as np
 from bluesky.protocols import Triggerable
 from ophyd_async.core import (
     AsyncStatus,
@@ -11,7 +13,11 @@ from ophyd_async.core import (
     soft_signal_rw,
 )
 
+from instruments.fault_injection import FaultInjector
+from instruments.faults import DetectorSaturated
 from simulators import World
+
+COUNTER_SATURATION = float(2**31 - 1)  # a 32-bit scaler
 
 # the sample under test: its composition and, when known, its thickness (nm)
 SampleSource = Callable[[], tuple[Mapping[str, float], float | None]]
@@ -20,7 +26,17 @@ SampleSource = Callable[[], tuple[Mapping[str, float], float | None]]
 class SimulatedCounter(StandardReadable, Triggerable):
     """Counts for `count_time_s` on the sample under test; calibration goes out as configuration."""
 
-    def __init__(self, world: World, quantity: str, sample: SampleSource, name: str = "") -> None:
+    def __init__(
+        self,
+        world: World,
+        quantity: str,
+        sample: SampleSource,
+        name: str = "",
+        faults: FaultInjector | None = None,
+        realtime: bool = False,
+    ) -> None:
+        self._faults = faults
+        self._realtime = realtime  # take the count time for real: rehearsing timing and duty cycle
         self._world = world
         self._sample = sample
         self._quantity = quantity
@@ -32,7 +48,7 @@ class SimulatedCounter(StandardReadable, Triggerable):
                 float, 1.0, units=f"counts/({units}*s)"
             )
         with self.add_children_as_readables(StandardReadableFormat.HINTED_UNCACHED_SIGNAL):
-            self.counts, self._set_counts = soft_signal_r_and_setter(int, 0, units="counts")
+            self.counts, self._set_counts = soft_signal_r_and_setter(float, 0.0, units="counts")
         with self.add_children_as_readables(StandardReadableFormat.UNCACHED_SIGNAL):
             self.background_counts, self._set_background = soft_signal_r_and_setter(
                 float, 0.0, units="counts"
@@ -49,6 +65,15 @@ class SimulatedCounter(StandardReadable, Triggerable):
             readout = self._world.measure_counts(  # type: ignore[call-arg]
                 composition, self._quantity, count_time_s, thickness_nm=thickness_nm
             )
+        if self._realtime:
+            await asyncio.sleep(count_time_s)
+        counts = float(readout.counts)
+        if self._faults is not None:  # injected: timeouts and disconnects raise; NaN passes to the reducer
+            counts = float(
+                self._faults.raise_or_corrupt(self.name, np.array([counts]), COUNTER_SATURATION)[0]
+            )
+            if counts >= COUNTER_SATURATION:
+                raise DetectorSaturated(self.name, f"count at {COUNTER_SATURATION:g}; shorten the count time")
         self._set_gain(readout.counts_per_unit_s)
         self._set_background(readout.background_counts)
-        self._set_counts(readout.counts)
+        self._set_counts(counts)

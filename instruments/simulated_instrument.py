@@ -8,6 +8,7 @@ from bluesky.utils import MsgGenerator
 from ophyd_async.core import Device
 
 from instruments.counter import SimulatedCounter
+from instruments.fault_injection import FaultInjector
 from instruments.plans import make_and_count
 from instruments.reduction import CountingReducer, Document, Reduction
 from instruments.simulated_bench import SimulatedBench
@@ -39,7 +40,14 @@ def describe_simulated_world(world: str) -> InstrumentDescription:
 class SimulatedInstrument:
     """Makes films in a simulated world and counts each objective on them."""
 
-    def __init__(self, world: str, objectives: Sequence[str], seed: int) -> None:
+    def __init__(
+        self,
+        world: str,
+        objectives: Sequence[str],
+        seed: int,
+        fault_rates: Mapping[str, float] | None = None,
+        realtime: bool = False,
+    ) -> None:
         self.world = load_world(world, seed=seed)
         unknown = [o for o in objectives if o not in self.world.quantities]
         if unknown:
@@ -51,9 +59,14 @@ class SimulatedInstrument:
         self.synthesis = SimulatedSynthesis(bench, self.world.elements, name="synthesis")
         self.counters = {
             objective: SimulatedCounter(
-                self.world, objective, lambda: (bench.sample, None), name=f"counter_{objective}"
+                self.world,
+                objective,
+                lambda: (bench.sample, None),
+                name=f"counter_{objective}",
+                faults=FaultInjector(dict(fault_rates), seed=seed * 7919 + i) if fault_rates else None,
+                realtime=realtime,
             )
-            for objective in objectives
+            for i, objective in enumerate(objectives)
         }
         self.reducers = [
             CountingReducer(detector=counter.name, objective=objective)

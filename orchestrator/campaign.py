@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from instruments import describe_simulated_world
+from instruments.fault_injection import FAULT_KINDS
 from policies import CompositionPrior, DesignSpace, DesignSpaceError, LinearConstraint, Objective
 
 
@@ -93,6 +94,10 @@ class InstrumentSpec(Strict):
     kind: Literal["simulated", "thin-film"] = "simulated"
     world: str = Field(min_length=1, description="a shipped world name or 'module:attribute'")
     count_time_s: float = Field(gt=0, default=1.0)
+    realtime: bool = Field(default=False, description="simulated detectors take their count time")
+    inject_faults: dict[str, float] = Field(
+        default={}, description="rehearsal: per-measurement probability of timeout, disconnect, nan, saturate"
+    )
     xrd: XrdSpec | None = None
     xafs: XafsSpec | None = None
     library: LibrarySpec | None = None
@@ -103,6 +108,16 @@ class InstrumentSpec(Strict):
         if self.kind == "simulated" and given:
             raise ValueError(
                 f"sections {given} need kind 'thin-film'; kind 'simulated' makes and counts only"
+            )
+        if self.inject_faults and self.kind != "simulated":
+            raise ValueError("inject_faults rehearses faults on kind 'simulated' only")
+        unknown = sorted(set(self.inject_faults) - set(FAULT_KINDS))
+        if unknown:
+            raise ValueError(f"inject_faults: unknown fault kind(s) {unknown}; valid: {list(FAULT_KINDS)}")
+        bad = {k: v for k, v in self.inject_faults.items() if not 0 <= v <= 1}
+        if bad or sum(self.inject_faults.values()) > 1:
+            raise ValueError(
+                f"inject_faults: rates {dict(self.inject_faults)} must be in [0, 1] and sum to <= 1"
             )
         return self
 
@@ -136,6 +151,25 @@ class PolicySpec(Strict):
     mc_samples: int = Field(ge=1, default=128)
 
 
+class FaultRule(Strict):
+    """What the loop does when a fault of one kind happens."""
+
+    action: Literal["retry", "skip", "pause", "fail"] = "fail"
+    max_attempts: int = Field(ge=1, default=3, description="for retry: attempts in all, then `then`")
+    backoff_s: float = Field(ge=0, default=1.0, description="wait before a retry, doubled each time")
+    then: Literal["skip", "pause", "fail"] = "skip"
+
+
+class FaultsSpec(Strict):
+    """device: a run that failed; reducer: documents that do not reduce, or NaN/inf results;
+    policy: ask or tell raised (skip = measure a space-filling condition instead of the model's)."""
+
+    device: FaultRule = FaultRule()
+    reducer: FaultRule = FaultRule()
+    policy: FaultRule = FaultRule()
+    max_faults: int = Field(ge=0, default=1000, description="past this many faults the campaign fails")
+
+
 class CampaignSpec(Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
     description: str = ""
@@ -143,6 +177,7 @@ class CampaignSpec(Strict):
     objectives: list[ObjectiveSpec] = Field(min_length=1)
     instrument: InstrumentSpec
     policy: PolicySpec = PolicySpec()
+    faults: FaultsSpec = FaultsSpec()
     budget: int = Field(gt=0, description="number of measurements")
     seed: int = Field(ge=0, default=0)
 

@@ -29,6 +29,7 @@ err = Console(stderr=True)
 
 BAD_INPUT = 2
 CAMPAIGN_FAILED = 1
+PAUSED = 3  # a fault rule asked for a person; `junkan resume` continues
 INTERRUPTED = 130
 
 
@@ -85,10 +86,10 @@ def resume(
     except (StoreError, CampaignFileError) as exc:
         raise _refuse(str(exc)) from None
     state = campaign_store.state()
-    if state.status != "running":
+    if state.status not in ("running", "paused"):
         raise _refuse(
             f"{store} holds campaign {state.campaign or spec.name!r} in state {state.status!r}; "
-            "only a campaign that started and did not finish ('running') can be resumed"
+            "only a campaign that started and did not finish ('running' or 'paused') can be resumed"
         )
     _run_to_end(campaign_store, spec, state.seed, store)
 
@@ -138,6 +139,9 @@ def _run_to_end(campaign_store: CampaignStore, spec: CampaignSpec, seed: int, st
             )
             raise typer.Exit(INTERRUPTED) from None
     _print_summary(state, store)
+    if state.status == "paused":
+        err.print(f"paused: {state.pause_reason}", highlight=False, soft_wrap=True)
+        raise typer.Exit(PAUSED)
     if state.status != "finished":
         raise typer.Exit(CAMPAIGN_FAILED)
 
@@ -194,6 +198,8 @@ def status_document(state: CampaignState) -> dict[str, Any]:
         "units": state.units,
         "best": best.model_dump() if best else None,
         "n_faults": len(state.faults),
+        "duty_cycle": state.duty_cycle,
+        "skipped": state.skipped,
         "faults": [f.model_dump() for f in state.faults],
         "model_id": state.model_id,
         "pending": state.pending,
@@ -225,6 +231,8 @@ def _print_summary(state: CampaignState, store: Path) -> None:
             f" ({best.proposal_id})",
             highlight=False,
         )
+    if state.duty_cycle is not None:
+        out.print(f"duty cycle {state.duty_cycle:.2f} (instrument busy / wall time)", highlight=False)
     out.print(f"faults     {len(state.faults)}", highlight=False)
-    for fault in state.faults:
-        out.print(f"  - {fault.kind}: {fault.message}", highlight=False)
+    for fault in state.faults[-10:]:
+        out.print(f"  - {fault.kind} ({fault.action}): {fault.message}", highlight=False, soft_wrap=True)

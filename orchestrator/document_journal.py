@@ -34,11 +34,11 @@ class DocumentJournal:
         directory = store_path / DOCUMENTS_DIR
         directory.mkdir(exist_ok=True)
         self.path = directory / f"{proposal_id}.jsonl"
-        if self.path.exists():  # an attempt cut short by a crash: keep it beside, start afresh
+        if self.path.exists():  # an earlier attempt (failed, or cut short by a crash): keep it beside
             attempt = 1
-            while self.path.with_suffix(f".interrupted-{attempt}.jsonl").exists():
+            while self.path.with_suffix(f".attempt-{attempt}.jsonl").exists():
                 attempt += 1
-            self.path.rename(self.path.with_suffix(f".interrupted-{attempt}.jsonl"))
+            self.path.rename(self.path.with_suffix(f".attempt-{attempt}.jsonl"))
         self._handle = self.path.open("a", encoding="utf-8")
 
     def record(self, name: str, doc: Mapping[str, Any]) -> None:

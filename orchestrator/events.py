@@ -89,6 +89,25 @@ class Faulted(EventBase):
     kind: Literal["device", "reducer", "policy", "executor"]
     message: str
     proposal_id: str | None = None
+    action: Literal["retry", "skip", "pause", "fail"] = "fail"  # what the campaign file said to do
+    attempt: int = 1
+
+
+class Paused(EventBase):
+    """The campaign waits for a person (a fault rule said so); `junkan resume` continues it."""
+
+    type: Literal["Paused"] = "Paused"
+    reason: str
+
+
+class LoopTiming(EventBase):
+    """How busy the instrument was: measuring time over wall time since the campaign (re)started."""
+
+    type: Literal["LoopTiming"] = "LoopTiming"
+    instrument_busy_s: float
+    wall_s: float
+    duty_cycle: float
+    decision_seconds: float
 
 
 class CandidatesOffered(EventBase):
@@ -122,6 +141,8 @@ Event = Annotated[
     | Observed
     | ModelUpdated
     | Faulted
+    | Paused
+    | LoopTiming
     | CandidatesOffered
     | Resumed
     | CampaignFinished,

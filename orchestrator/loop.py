@@ -17,8 +17,10 @@ from orchestrator.events import (
     CandidatesOffered,
     Event,
     Faulted,
+    LoopTiming,
     ModelUpdated,
     Observed,
+    Paused,
     ProposalRecord,
     Proposed,
     Resumed,
@@ -30,7 +32,25 @@ from orchestrator.execution import Executor, PlanRequest
 from orchestrator.observation import Observation
 from orchestrator.state import CampaignState
 from orchestrator.store import CampaignStore, text_sha256
-from policies import CandidateSet, Policy, Proposal
+from policies import CandidateSet, Policy, Proposal, SobolSampler
+
+
+class _Stop:
+    """The loop's outcome when a measurement ended without an observation."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+SKIPPED = _Stop("skipped")  # a fault rule gave up on the condition; the campaign goes on
+STOPPED = _Stop("stopped")  # the campaign paused or failed
+
+
+def _fallback_seed(seed: int, n: int) -> int:
+    return (seed * 1_000_003 + n) % 2**31
 
 
 class ResumeError(RuntimeError):
@@ -77,6 +97,12 @@ class CampaignLoop:
         self.executor = executor
         self.seed = seed
         self.state = store.state()
+        self.policy_space = self.spec.space.simplex()
+        self._fallbacks = sum(
+            1 for p in self.state.proposals.values() if p.proposal.generator == "fallback-sobol"
+        )
+        self._busy_s = 0.0
+        self._since = time.monotonic()
 
     def _record(self, event: Event) -> Event:
         stamped = self.store.append(event)
@@ -97,17 +123,15 @@ class CampaignLoop:
                     junkan_version=version("junkan"),
                 )
             )
-        elif self.state.status == "running":
+        elif self.state.status in ("running", "paused"):
             resumed = self._resume()
             if resumed is not None:
                 return resumed
         while len(self.state.observations) < self.spec.budget:
             started = time.perf_counter()
-            try:
-                self._offer_candidates()
-                (proposal,) = self.policy.ask(1, pending=[])
-            except Exception as exc:
-                return self._fail("policy", f"ask failed: {type(exc).__name__}: {exc}", None)
+            proposal = self._ask()
+            if proposal is None:
+                return self.state
             decision_seconds = time.perf_counter() - started
             self._record(
                 Proposed(
@@ -116,13 +140,93 @@ class CampaignLoop:
                     policy_state=self.policy.state_dict(),
                 )
             )
-            observation = self._measure(proposal)
-            if observation is None or self._learn(observation) is None:
+            observation = self._measure_by_the_rules(proposal)
+            if observation is STOPPED:
                 return self.state
+            if observation is SKIPPED:
+                continue
+            assert isinstance(observation, Observation)
+            if self._learn(observation) is None:
+                return self.state
+            self._record(
+                LoopTiming(
+                    instrument_busy_s=self._busy_s,
+                    wall_s=time.monotonic() - self._since,
+                    duty_cycle=self._busy_s / max(time.monotonic() - self._since, 1e-9),
+                    decision_seconds=decision_seconds,
+                )
+            )
             if on_progress is not None:
                 on_progress(Progress(self.state, observation, decision_seconds))
         self._record(CampaignFinished(status="finished", reason="budget reached"))
         return self.state
+
+    def _ask(self) -> Proposal | None:
+        """The policy's next proposal; on a policy fault, what the campaign file says (a retry, or a
+        space-filling fallback for skip). None when the campaign stopped."""
+        attempt = 1
+        while True:
+            try:
+                self._offer_candidates()
+                (proposal,) = self.policy.ask(1, pending=[])
+                return proposal
+            except Exception as exc:
+                action = self._on_fault("policy", f"ask failed: {type(exc).__name__}: {exc}", None, attempt)
+            if action == "retry":
+                attempt += 1
+                continue
+            if action == "skip":
+                return self._fallback()
+            return None
+
+    def _fallback(self) -> Proposal:
+        """A space-filling condition when the model cannot propose (numbered apart from the policy's)."""
+        self._fallbacks += 1
+        (point,) = SobolSampler(self.policy_space, _fallback_seed(self.seed, self._fallbacks)).draw(1)
+        return Proposal(
+            proposal_id=f"f{self._fallbacks:04d}-{len(self.state.proposals) + 1:04d}",
+            condition=self.policy_space.as_dict(point),
+            measurement={"count_time_s": self.spec.instrument.count_time_s},
+            reason="explore",
+            generator="fallback-sobol",
+        )
+
+    def _measure_by_the_rules(self, proposal: Proposal) -> "Observation | _Stop":
+        """Measure and reduce; on a device or reducer fault, retry, skip, pause or fail as the
+        campaign file says."""
+        attempt = 1
+        while True:
+            started = time.monotonic()
+            result = self._measure(proposal)
+            self._busy_s += time.monotonic() - started
+            if isinstance(result, Observation):
+                return result
+            kind, message = result
+            action = self._on_fault(kind, message, proposal.proposal_id, attempt)
+            if action == "retry":
+                attempt += 1
+                continue
+            return SKIPPED if action == "skip" else STOPPED
+
+    def _on_fault(self, kind: str, message: str, proposal_id: str | None, attempt: int) -> str:
+        """Record a fault with the action its rule gives, and carry out waits, pauses and failures."""
+        rule = getattr(self.spec.faults, kind)
+        action = rule.action
+        if action == "retry" and attempt >= rule.max_attempts:
+            action = rule.then
+        if len(self.state.faults) >= self.spec.faults.max_faults:
+            action = "fail"
+            message += f" (more than faults.max_faults = {self.spec.faults.max_faults} faults)"
+        self._record(
+            Faulted(kind=kind, message=message, proposal_id=proposal_id, action=action, attempt=attempt)  # type: ignore[arg-type]
+        )
+        if action == "retry":
+            time.sleep(rule.backoff_s * 2 ** (attempt - 1))
+        elif action == "pause":
+            self._record(Paused(reason=f"{kind} fault: {message}; continue with `junkan resume`"))
+        elif action == "fail":
+            self._record(CampaignFinished(status="failed", reason=f"{kind} fault: {message}"))
+        return action
 
     def _learn(self, observation: Observation) -> Observation | None:
         """Record an observation, then tell the policy (None when the policy failed)."""
@@ -131,8 +235,10 @@ class CampaignLoop:
         try:
             update = self.policy.tell([observation])
         except Exception as exc:
-            self._fail("policy", f"tell failed: {type(exc).__name__}: {exc}", None)
-            return None
+            # the observation is on record; a retry would tell it twice, so any rule but pause or
+            # fail goes on (the next tell refits with everything)
+            action = self._on_fault("policy", f"tell failed: {type(exc).__name__}: {exc}", None, 10**6)
+            return observation if action in ("skip", "retry") else None
         if update is not None:
             self._record(
                 ModelUpdated(
@@ -172,10 +278,14 @@ class CampaignLoop:
         for proposal in in_flight:
             documents = finished[proposal.proposal_id]
             if documents is None:
-                observation = self._measure(proposal)
+                observation = self._measure_by_the_rules(proposal)
             else:
                 observation = self._observation(proposal, documents, documents_started_at(documents))
-            if observation is None or self._learn(observation) is None:
+                if not isinstance(observation, Observation):  # reduced before it was judged finished
+                    observation = self._measure_by_the_rules(proposal)
+            if observation is STOPPED:
+                return self.state
+            if observation is not SKIPPED and self._learn(observation) is None:  # type: ignore[arg-type]
                 return self.state
         return None
 
@@ -213,7 +323,7 @@ class CampaignLoop:
                 self._record(CandidatesOffered(added=added, removed=removed))
             set_candidates(CandidateSet(ids, compositions))
 
-    def _measure(self, proposal: Proposal) -> Observation | None:
+    def _measure(self, proposal: Proposal) -> "Observation | tuple[str, str]":
         pid = proposal.proposal_id
         self._record(Submitted(proposal_id=pid, executor=self.executor.name))
         md = {
@@ -249,25 +359,22 @@ class CampaignLoop:
             )
         )
         if not outcome.succeeded:
-            self._fail("device", f"run failed: {outcome.reason or outcome.exit_status}", pid)
-            return None
+            return "device", f"run failed: {outcome.reason or outcome.exit_status}"
         return self._observation(proposal, outcome.documents, documents_started_at(outcome.documents))
 
     def _observation(
         self, proposal: Proposal, documents: list[tuple[str, Mapping[str, Any]]], started_at: float
-    ) -> Observation | None:
-        """Reduce a finished plan's documents to an observation (None, with a fault, if it fails)."""
+    ) -> "Observation | tuple[str, str]":
+        """Reduce a finished plan's documents to an observation, or say what fault stopped it."""
         pid = proposal.proposal_id
         run_uid = next((doc["uid"] for name, doc in documents if name == "start"), "")
         try:
             reduction = self.instrument.reduce(documents)
         except ReductionError as exc:
-            self._fail("reducer", str(exc), pid)
-            return None
+            return "reducer", str(exc)
         bad = {k: v for k, v in {**reduction.values, **reduction.variances}.items() if not math.isfinite(v)}
         if bad:
-            self._fail("reducer", f"non-finite result {bad} from run {run_uid}", pid)
-            return None
+            return "reducer", f"non-finite result {bad} from run {run_uid}"
         measured_run = reduction.run_uid or run_uid
         return Observation(
             index=len(self.state.observations),
@@ -282,11 +389,6 @@ class CampaignLoop:
             sample=dict(reduction.sample),
             raw=self.store.write_raw(measured_run, reduction.raw) if reduction.raw else {},
         )
-
-    def _fail(self, kind: str, message: str, proposal_id: str | None) -> CampaignState:
-        self._record(Faulted(kind=kind, message=message, proposal_id=proposal_id))  # type: ignore[arg-type]
-        self._record(CampaignFinished(status="failed", reason=f"{kind} fault: {message}"))
-        return self.state
 
 
 def documents_started_at(documents: list[tuple[str, Mapping[str, Any]]]) -> float:

@@ -31,6 +31,12 @@ def first_difference(spec: CampaignSpec, events: Sequence[Event]) -> str | None:
                 set_candidates(CandidateSet(tuple(candidates), np.array(list(candidates.values()))))
         elif isinstance(event, Observed):
             policy.tell([event.observation])
+        elif isinstance(event, Proposed) and event.proposal.generator == "fallback-sobol":
+            try:  # the campaign measured a fallback because the policy raised here: so must the replay
+                policy.ask(1, pending=[])
+            except Exception:
+                continue
+            return f"event {event.seq}: the policy proposed where the log says it failed"
         elif isinstance(event, Proposed):
             (proposal,) = policy.ask(1, pending=[])
             recorded = event.proposal.model_dump()

@@ -10,13 +10,16 @@ from orchestrator.events import (
     CandidatesOffered,
     Event,
     Faulted,
+    LoopTiming,
     ModelUpdated,
     Observed,
+    Paused,
     Proposed,
+    Resumed,
 )
 from orchestrator.observation import Observation
 
-Status = Literal["created", "running", "finished", "failed"]
+Status = Literal["created", "running", "paused", "finished", "failed"]
 
 
 @dataclass
@@ -38,12 +41,15 @@ class CampaignState:
     finish_reason: str = ""
     n_events: int = 0
     candidates: dict[str, list[float]] = field(default_factory=dict)  # offered spots, by id
+    skipped: list[str] = field(default_factory=list)  # proposals a fault rule gave up on
+    duty_cycle: float | None = None
+    pause_reason: str = ""
 
     @property
     def pending(self) -> list[str]:
         """Proposals not yet observed."""
-        observed = {o.proposal_id for o in self.observations}
-        return [pid for pid in self.proposals if pid not in observed]
+        done = {o.proposal_id for o in self.observations} | set(self.skipped)
+        return [pid for pid in self.proposals if pid not in done]
 
     def best(self, objective: str | None = None) -> Observation | None:
         """The observation with the best measured value of `objective` (the first one by default)."""
@@ -74,6 +80,15 @@ class CampaignState:
                 self.model_id = event.model_id
             case Faulted():
                 self.faults.append(event)
+                if event.action == "skip" and event.proposal_id is not None:
+                    self.skipped.append(event.proposal_id)
+            case Paused():
+                self.status = "paused"
+                self.pause_reason = event.reason
+            case Resumed():
+                self.status = "running"
+            case LoopTiming():
+                self.duty_cycle = event.duty_cycle
             case CandidatesOffered():
                 for spot_id in event.removed:
                     self.candidates.pop(spot_id, None)

@@ -34,7 +34,13 @@ def build_instrument(spec: CampaignSpec, seed: int) -> SimulatedInstrument | Thi
     objectives = [o for o in spec.measured_outcomes() if o in quantities]  # counted; features are reduced
     world_seed = derived_seeds(seed)["world"]
     if instrument.kind == "simulated":
-        return SimulatedInstrument(instrument.world, objectives, seed=world_seed)
+        return SimulatedInstrument(
+            instrument.world,
+            objectives,
+            seed=world_seed,
+            fault_rates=instrument.inject_faults,
+            realtime=instrument.realtime,
+        )
     library = instrument.library or LibrarySpec()
     settings: dict[str, object] = {
         "objective_count_time_s": instrument.count_time_s,

@@ -88,7 +88,7 @@ def test_killed_at_random_moments_and_resumed_it_ends_with_one_observation_per_m
     # a measurement is complete when its plan finished; each complete one is observed exactly once
     complete = {}
     for journal in (store / DOCUMENTS_DIR).glob("p*.jsonl"):
-        if ".interrupted-" in journal.name:
+        if ".attempt-" in journal.name:
             continue
         documents, exit_status = read_journal(store, journal.stem)
         if exit_status == "success":
