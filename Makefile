@@ -10,7 +10,7 @@ ifndef STORE
 STORE := runs/quickstart-$(shell date +%Y%m%d-%H%M%S)
 endif
 
-.PHONY: setup demo test lint figures
+.PHONY: setup demo test lint figures services
 
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,13 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# The queue-server tests start a real Redis: Debian's redis-server (installed here when missing).
+services:
+	@command -v redis-server >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y redis-server; }
+
+test: lint services
 	$(BIN)/python -m pytest
 
 figures: setup

@@ -11,9 +11,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from orchestrator.campaign import CampaignFileError, CampaignSpec, load_campaign
 from orchestrator.event_log import EventLogError
 from orchestrator.events import Proposed
+from orchestrator.execution import Executor
 from orchestrator.local_executor import LocalExecutor
 from orchestrator.loop import CampaignLoop, ResumeError
 from orchestrator.loop import Progress as LoopProgress
+from orchestrator.pool_replay import pool_replay
+from orchestrator.queue_server_executor import QueueServerError, QueueServerExecutor
 from orchestrator.replay import first_difference
 from orchestrator.state import CampaignState
 from orchestrator.store import CampaignStore, StoreError
@@ -58,6 +61,13 @@ def run(
     campaign: Annotated[Path, typer.Argument(help="campaign file (YAML)")],
     store: Annotated[Path, typer.Option(help="new or empty directory for the campaign's store")],
     seed: Annotated[int | None, typer.Option(help="overrides the campaign file's seed")] = None,
+    queue_server: Annotated[
+        str | None,
+        typer.Option(help="run the plans through this RE Manager's 0MQ control address (tcp://host:60615)"),
+    ] = None,
+    documents: Annotated[
+        str | None, typer.Option(help="with --queue-server: the 0MQ proxy output its worker publishes to")
+    ] = None,
 ) -> None:
     """Run a campaign to its budget, writing its store."""
     try:
@@ -67,12 +77,20 @@ def run(
     if seed is not None and seed < 0:
         raise _refuse(f"--seed must be >= 0, got {seed}")
     run_seed = spec.seed if seed is None else seed
+    if (queue_server is None) != (documents is None):
+        raise _refuse("give --queue-server and --documents together (the RE Manager and its document proxy)")
+    remote = None
+    if queue_server is not None and documents is not None:
+        try:  # before the store exists: an unreachable queue server leaves nothing behind
+            remote = QueueServerExecutor(queue_server, documents)
+        except QueueServerError as exc:
+            raise _refuse(str(exc)) from None
     try:
         campaign_store = CampaignStore.create(store, spec, text)
     except StoreError as exc:
         raise _refuse(str(exc)) from None
 
-    _run_to_end(campaign_store, spec, run_seed, store)
+    _run_to_end(campaign_store, spec, run_seed, store, remote)
 
 
 @app.command()
@@ -94,13 +112,20 @@ def resume(
     _run_to_end(campaign_store, spec, state.seed, store)
 
 
-def _run_to_end(campaign_store: CampaignStore, spec: CampaignSpec, seed: int, store: Path) -> None:
+def _run_to_end(
+    campaign_store: CampaignStore,
+    spec: CampaignSpec,
+    seed: int,
+    store: Path,
+    remote: Executor | None = None,
+) -> None:
     instrument = build_instrument(spec, seed)
+    executor = remote or LocalExecutor(instrument)
     loop = CampaignLoop(
         campaign_store,
         build_policy(spec, seed, instrument_costs(instrument)),
         instrument,
-        LocalExecutor(instrument),
+        executor,
         seed=seed,
     )
     objective = spec.objectives[0].name
@@ -148,14 +173,26 @@ def _run_to_end(campaign_store: CampaignStore, spec: CampaignSpec, seed: int, st
 
 @app.command()
 def replay(
-    store: Annotated[Path, typer.Argument(help="a campaign's store directory")],
+    store: Annotated[Path | None, typer.Argument(help="a campaign's store directory (with --verify)")] = None,
     verify: Annotated[
         bool, typer.Option("--verify", help="re-decide every proposal from the log and compare")
     ] = False,
+    pool: Annotated[
+        Path | None, typer.Option(help="a fully measured table (CSV or zarr) to replay over")
+    ] = None,
+    inputs: Annotated[str | None, typer.Option(help="with --pool: input columns, A,B,C")] = None,
+    objectives: Annotated[str | None, typer.Option(help="with --pool: NAME:max[,NAME2:min]")] = None,
+    policy: Annotated[str, typer.Option(help="with --pool: bayesian or random")] = "bayesian",
+    budget: Annotated[int, typer.Option(help="with --pool: measurements per seed")] = 50,
+    seeds: Annotated[int, typer.Option(help="with --pool: seeds (run in parallel processes)")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="with --pool: print one JSON object")] = False,
 ) -> None:
-    """Re-run a recorded campaign's decisions from its event log."""
-    if not verify:
-        raise _refuse("give --verify (re-decide every recorded proposal and compare)")
+    """Re-decide a recorded campaign (DIR --verify), or run a policy over a measured table (--pool)."""
+    if pool is not None:
+        _replay_pool(pool, inputs, objectives, policy, budget, seeds, as_json)
+        return
+    if store is None or not verify:
+        raise _refuse("give a store and --verify, or --pool DATA --inputs ... --objectives ...")
     try:
         campaign_store = CampaignStore.open(store)
         spec = campaign_store.spec()
@@ -168,6 +205,43 @@ def replay(
         err.print(f"replay differs: {difference}", highlight=False, soft_wrap=True)
         raise typer.Exit(CAMPAIGN_FAILED)
     out.print(f"{store}: all {n_proposals} proposals re-decided identically", highlight=False, soft_wrap=True)
+
+
+def _replay_pool(
+    data: Path,
+    inputs: str | None,
+    objectives: str | None,
+    policy: str,
+    budget: int,
+    seeds: int,
+    as_json: bool,
+) -> None:
+    if not inputs or not objectives:
+        raise _refuse("--pool needs --inputs A,B,C and --objectives NAME:max[,NAME2:min]")
+    goals = []
+    for item in objectives.split(","):
+        name, _, goal = item.partition(":")
+        if goal not in ("max", "min") or not name:
+            raise _refuse(f"--objectives: {item!r} is not NAME:max or NAME:min")
+        goals.append((name, goal))
+    try:
+        result = pool_replay(data, inputs.split(","), goals, policy=policy, budget=budget, seeds=seeds)
+    except (ValueError, OSError) as exc:
+        raise _refuse(str(exc)) from None
+    if as_json:
+        print(json.dumps(result))
+        return
+    out.print(
+        f"{result['policy']} over {data}: {result['seeds']} seeds of {result['budget']} measurements\n"
+        f"measurements to the best condition (median): {result['n_to_best_median']} "
+        f"(random {result['random_n_to_best_median']}); AF {result['af_median']}\n"
+        f"top 5 % found by the budget: {result['top5_fraction_at_budget']} "
+        f"(random {result['random_top5_fraction_at_budget']}); EF {result['ef_at_budget']}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for note in result.get("notes", []):
+        out.print(f"note: {note}", highlight=False, soft_wrap=True)
 
 
 @app.command()
