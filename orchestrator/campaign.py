@@ -178,6 +178,9 @@ class CampaignSpec(Strict):
     instrument: InstrumentSpec
     policy: PolicySpec = PolicySpec()
     faults: FaultsSpec = FaultsSpec()
+    approve_before_submit: bool = Field(
+        default=False, description="each model proposal waits for `junkan control DIR approve|reject ID`"
+    )
     budget: int = Field(gt=0, description="number of measurements")
     seed: int = Field(ge=0, default=0)
 

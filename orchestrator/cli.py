@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from orchestrator.campaign import CampaignFileError, CampaignSpec, load_campaign
+from orchestrator.control import ControlError, ControlRequest, parse_condition, send
 from orchestrator.event_log import EventLogError
 from orchestrator.events import Proposed
 from orchestrator.execution import Executor
@@ -127,6 +128,7 @@ def _run_to_end(
         instrument,
         executor,
         seed=seed,
+        notify=lambda message: err.print(message, highlight=False, soft_wrap=True),
     )
     objective = spec.objectives[0].name
     with Progress(
@@ -167,8 +169,42 @@ def _run_to_end(
     if state.status == "paused":
         err.print(f"paused: {state.pause_reason}", highlight=False, soft_wrap=True)
         raise typer.Exit(PAUSED)
+    if state.status == "stopped":
+        err.print(f"stopped: {state.finish_reason}", highlight=False, soft_wrap=True)
+        return
     if state.status != "finished":
         raise typer.Exit(CAMPAIGN_FAILED)
+
+
+@app.command()
+def control(
+    store: Annotated[Path, typer.Argument(help="the store of a running campaign")],
+    command: Annotated[str, typer.Argument(help="pause, stop, inject, approve or reject")],
+    proposal_id: Annotated[str | None, typer.Argument(help="for approve and reject: the proposal id")] = None,
+    condition: Annotated[str | None, typer.Option(help="for inject: Fe=0.5,Ga=0.3,Pd=0.2")] = None,
+    note: Annotated[str, typer.Option(help="why (kept in the event log)")] = "",
+) -> None:
+    """Pause, stop, inject a condition into, or approve or reject a proposal of a running campaign."""
+    try:
+        campaign_store = CampaignStore.open(store)
+        spec = campaign_store.spec()
+    except (StoreError, CampaignFileError) as exc:
+        raise _refuse(str(exc)) from None
+    commands = ("pause", "stop", "inject", "approve", "reject")
+    if command not in commands:
+        raise _refuse(f"unknown command {command!r}; give one of {list(commands)}")
+    state = campaign_store.state()
+    if state.status not in ("created", "running"):
+        raise _refuse(f"{store} holds a campaign in state {state.status!r}; control needs a running one")
+    try:
+        parsed = parse_condition(condition, spec.space.composition) if condition else None
+        path = send(
+            store,
+            ControlRequest(command=command, condition=parsed, proposal_id=proposal_id, note=note),  # type: ignore[arg-type]
+        )
+    except ControlError as exc:
+        raise _refuse(str(exc)) from None
+    out.print(f"{command} sent ({path.name}); the campaign takes it at its next step", highlight=False)
 
 
 @app.command()

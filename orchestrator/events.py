@@ -126,9 +126,21 @@ class Resumed(EventBase):
     reconciled: dict[str, str]  # proposal id -> "observed from its documents" | "re-submitted"
 
 
+class Controlled(EventBase):
+    """A person's request (pause, stop, inject, approve, reject) and what the loop did with it."""
+
+    type: Literal["Controlled"] = "Controlled"
+    request_id: str
+    command: str
+    condition: dict[str, float] | None = None
+    proposal_id: str | None = None
+    outcome: Literal["done", "queued", "refused"]
+    message: str = ""
+
+
 class CampaignFinished(EventBase):
     type: Literal["CampaignFinished"] = "CampaignFinished"
-    status: Literal["finished", "failed"]
+    status: Literal["finished", "failed", "stopped"]
     reason: str
 
 
@@ -144,6 +156,7 @@ Event = Annotated[
     | Paused
     | LoopTiming
     | CandidatesOffered
+    | Controlled
     | Resumed
     | CampaignFinished,
     Field(discriminator="type"),

@@ -10,11 +10,13 @@ from typing import Any, Protocol
 from bluesky.utils import MsgGenerator
 
 from instruments import Document, Reduction, ReductionError
+from orchestrator.control import ControlRequest, pending_requests
 from orchestrator.document_journal import DocumentJournal, read_journal
 from orchestrator.events import (
     CampaignFinished,
     CampaignStarted,
     CandidatesOffered,
+    Controlled,
     Event,
     Faulted,
     LoopTiming,
@@ -45,6 +47,7 @@ class _Stop:
         return self.name
 
 
+APPROVAL_POLL_S = 0.2
 SKIPPED = _Stop("skipped")  # a fault rule gave up on the condition; the campaign goes on
 STOPPED = _Stop("stopped")  # the campaign paused or failed
 
@@ -89,6 +92,7 @@ class CampaignLoop:
         instrument: Instrument,
         executor: Executor,
         seed: int,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.spec = store.spec()
@@ -103,6 +107,8 @@ class CampaignLoop:
         )
         self._busy_s = 0.0
         self._since = time.monotonic()
+        self._injected: list[Proposal] = []
+        self.notify = notify or (lambda message: None)
 
     def _record(self, event: Event) -> Event:
         stamped = self.store.append(event)
@@ -128,8 +134,10 @@ class CampaignLoop:
             if resumed is not None:
                 return resumed
         while len(self.state.observations) < self.spec.budget:
+            if self._take_control() is STOPPED:
+                return self.state
             started = time.perf_counter()
-            proposal = self._ask()
+            proposal = self._injected.pop(0) if self._injected else self._ask()
             if proposal is None:
                 return self.state
             decision_seconds = time.perf_counter() - started
@@ -140,6 +148,11 @@ class CampaignLoop:
                     policy_state=self.policy.state_dict(),
                 )
             )
+            verdict = self._approval(proposal)
+            if verdict is STOPPED:
+                return self.state
+            if verdict is SKIPPED:
+                continue
             observation = self._measure_by_the_rules(proposal)
             if observation is STOPPED:
                 return self.state
@@ -168,7 +181,7 @@ class CampaignLoop:
         while True:
             try:
                 self._offer_candidates()
-                (proposal,) = self.policy.ask(1, pending=[])
+                (proposal,) = self.policy.ask(1, pending=list(self.state.rejected.values()))
                 return proposal
             except Exception as exc:
                 action = self._on_fault("policy", f"ask failed: {type(exc).__name__}: {exc}", None, attempt)
@@ -178,6 +191,100 @@ class CampaignLoop:
             if action == "skip":
                 return self._fallback()
             return None
+
+    def _take_control(self, awaiting: str | None = None) -> "_Stop | str | None":
+        """Act on a person's requests, oldest first. Returns STOPPED after pause or stop; when
+        `awaiting` a proposal id, "approve" or "reject" once it is answered; else None."""
+        answer: _Stop | str | None = None
+        for path, request in pending_requests(self.store.path):
+            if isinstance(request, str):
+                self._record(
+                    Controlled(request_id=path.stem, command="unreadable", outcome="refused", message=request)
+                )
+            elif request.request_id not in self.state.control_ids:
+                answer = self._apply(request, awaiting) or answer
+            path.unlink(missing_ok=True)  # recorded first: a crash before this line is harmless
+            if answer is STOPPED or isinstance(answer, str):
+                break
+        return answer
+
+    def _apply(self, request: ControlRequest, awaiting: str | None) -> "_Stop | str | None":
+        def record(outcome: str, message: str = "") -> None:
+            self._record(
+                Controlled(
+                    request_id=request.request_id,
+                    command=request.command,
+                    condition=request.condition,
+                    proposal_id=request.proposal_id,
+                    outcome=outcome,  # type: ignore[arg-type]
+                    message=message,
+                )
+            )
+
+        who = f"by a person{': ' + request.note if request.note else ''}"
+        if request.command == "pause":
+            record("done")
+            self._record(Paused(reason=f"paused {who}; continue with `junkan resume`"))
+            return STOPPED
+        if request.command == "stop":
+            record("done")
+            self._record(CampaignFinished(status="stopped", reason=f"stopped {who}"))
+            return STOPPED
+        if request.command == "inject":
+            assert request.condition is not None
+            try:
+                point = self.policy_space.as_point(request.condition)
+            except ValueError as exc:
+                record("refused", str(exc))
+                return None
+            if (
+                set(request.condition) != set(self.policy_space.names)
+                or not self.policy_space.contains(point)[0]
+            ):
+                record(
+                    "refused", f"{request.condition} is not in the design space {self.spec.space.composition}"
+                )
+                return None
+            record("queued")
+            self._injected.append(self._manual(request.condition))
+            return None
+        if request.proposal_id != awaiting:
+            record("refused", f"{request.proposal_id} is not awaiting approval")
+            return None
+        record("done")
+        return request.command
+
+    def _manual(self, condition: Mapping[str, float]) -> Proposal:
+        manual = sum(1 for p in self.state.proposals.values() if p.proposal.generator == "manual")
+        manual += len(self._injected)
+        return Proposal(
+            proposal_id=f"m{manual + 1:04d}-{len(self.state.proposals) + 1:04d}",
+            condition=dict(condition),
+            measurement={"count_time_s": self.spec.instrument.count_time_s},
+            reason="manual",
+            generator="manual",
+        )
+
+    def _approval(self, proposal: Proposal) -> "_Stop | None":
+        """In approve-before-submit mode, wait for a person to approve or reject a model proposal.
+        SKIPPED when rejected (the next ask treats it as pending, so it is not proposed again)."""
+        pid = proposal.proposal_id
+        if (
+            not self.spec.approve_before_submit
+            or proposal.generator == "manual"
+            or pid in self.state.approved
+        ):
+            return None
+        self.notify(f"{pid} waits for approval: junkan control {self.store.path} approve {pid} (or reject)")
+        while True:
+            answer = self._take_control(awaiting=pid)
+            if answer is STOPPED:
+                return STOPPED
+            if answer == "approve":
+                return None
+            if answer == "reject":
+                return SKIPPED
+            time.sleep(APPROVAL_POLL_S)
 
     def _fallback(self) -> Proposal:
         """A space-filling condition when the model cannot propose (numbered apart from the policy's)."""
@@ -277,6 +384,12 @@ class CampaignLoop:
         )
         for proposal in in_flight:
             documents = finished[proposal.proposal_id]
+            if documents is None and proposal.proposal_id not in self.state.submitted:
+                verdict = self._approval(proposal)  # it may never have been approved
+                if verdict is STOPPED:
+                    return self.state
+                if verdict is SKIPPED:
+                    continue
             if documents is None:
                 observation = self._measure_by_the_rules(proposal)
             else:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from orchestrator.campaign import CampaignSpec
-from orchestrator.events import CampaignStarted, CandidatesOffered, Event, Observed, Proposed
+from orchestrator.events import CampaignStarted, CandidatesOffered, Controlled, Event, Observed, Proposed
 from orchestrator.wiring import build_instrument, build_policy, instrument_costs
 from policies import CandidateSet
 
@@ -21,7 +21,14 @@ def first_difference(spec: CampaignSpec, events: Sequence[Event]) -> str | None:
         return "the log has no CampaignStarted event"
     policy = build_policy(spec, started.seed, instrument_costs(build_instrument(spec, started.seed)))
     candidates: dict[str, list[float]] = {}
+    conditions: dict[str, dict[str, float]] = {}
+    rejected: list[dict[str, float]] = []  # a person's rejections: pending for every later ask
     for event in events:
+        if isinstance(event, Proposed):
+            conditions[event.proposal.proposal_id] = dict(event.proposal.condition)
+        if isinstance(event, Controlled) and event.command == "reject" and event.outcome == "done":
+            rejected.append(conditions[str(event.proposal_id)])
+            continue
         if isinstance(event, CandidatesOffered):
             for spot_id in event.removed:
                 candidates.pop(spot_id, None)
@@ -31,14 +38,16 @@ def first_difference(spec: CampaignSpec, events: Sequence[Event]) -> str | None:
                 set_candidates(CandidateSet(tuple(candidates), np.array(list(candidates.values()))))
         elif isinstance(event, Observed):
             policy.tell([event.observation])
+        elif isinstance(event, Proposed) and event.proposal.generator == "manual":
+            continue  # a person's condition, not the policy's
         elif isinstance(event, Proposed) and event.proposal.generator == "fallback-sobol":
             try:  # the campaign measured a fallback because the policy raised here: so must the replay
-                policy.ask(1, pending=[])
+                policy.ask(1, pending=list(rejected))
             except Exception:
                 continue
             return f"event {event.seq}: the policy proposed where the log says it failed"
         elif isinstance(event, Proposed):
-            (proposal,) = policy.ask(1, pending=[])
+            (proposal,) = policy.ask(1, pending=list(rejected))
             recorded = event.proposal.model_dump()
             replayed = {k: getattr(proposal, k) for k in recorded}
             for key, value in recorded.items():

@@ -8,6 +8,7 @@ from orchestrator.events import (
     CampaignFinished,
     CampaignStarted,
     CandidatesOffered,
+    Controlled,
     Event,
     Faulted,
     LoopTiming,
@@ -16,10 +17,11 @@ from orchestrator.events import (
     Paused,
     Proposed,
     Resumed,
+    Submitted,
 )
 from orchestrator.observation import Observation
 
-Status = Literal["created", "running", "paused", "finished", "failed"]
+Status = Literal["created", "running", "paused", "finished", "failed", "stopped"]
 
 
 @dataclass
@@ -42,13 +44,17 @@ class CampaignState:
     n_events: int = 0
     candidates: dict[str, list[float]] = field(default_factory=dict)  # offered spots, by id
     skipped: list[str] = field(default_factory=list)  # proposals a fault rule gave up on
+    rejected: dict[str, dict[str, float]] = field(default_factory=dict)  # by a person: id -> condition
+    approved: set[str] = field(default_factory=set)
+    submitted: set[str] = field(default_factory=set)
+    control_ids: set[str] = field(default_factory=set)  # requests already taken
     duty_cycle: float | None = None
     pause_reason: str = ""
 
     @property
     def pending(self) -> list[str]:
         """Proposals not yet observed."""
-        done = {o.proposal_id for o in self.observations} | set(self.skipped)
+        done = {o.proposal_id for o in self.observations} | set(self.skipped) | set(self.rejected)
         return [pid for pid in self.proposals if pid not in done]
 
     def best(self, objective: str | None = None) -> Observation | None:
@@ -87,6 +93,20 @@ class CampaignState:
                 self.pause_reason = event.reason
             case Resumed():
                 self.status = "running"
+            case Submitted():
+                self.submitted.add(event.proposal_id)
+            case Controlled():
+                self.control_ids.add(event.request_id)
+                if (
+                    event.command == "reject"
+                    and event.outcome == "done"
+                    and event.proposal_id in self.proposals
+                ):
+                    self.rejected[event.proposal_id] = dict(
+                        self.proposals[event.proposal_id].proposal.condition
+                    )
+                if event.command == "approve" and event.outcome == "done" and event.proposal_id is not None:
+                    self.approved.add(event.proposal_id)
             case LoopTiming():
                 self.duty_cycle = event.duty_cycle
             case CandidatesOffered():

@@ -6,7 +6,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-Reason = Literal["explore", "exploit", "new library"]
+Reason = Literal["explore", "exploit", "new library", "manual"]
 
 
 @dataclass(frozen=True)
