@@ -228,7 +228,7 @@ def main() -> None:
     quality = []
     if args.quality_steps:
         jobs = [
-            (variant, 100, args.quality_steps, seed)
+            (variant, args.quality_start, args.quality_steps, seed)
             for seed in range(args.quality_seeds)
             for variant in variants
         ]

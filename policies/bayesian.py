@@ -23,6 +23,7 @@ from botorch.models.model import Model
 from botorch.models.transforms import Normalize, Standardize
 from botorch.optim import optimize_acqf
 from botorch.sampling import SobolQMCNormalSampler
+from botorch.utils.multi_objective.box_decompositions.non_dominated import FastNondominatedPartitioning
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
 from policies.noise import CountingNoise, KnownNoise, NoiseModel, log_variance_gp, predict_exp
@@ -360,20 +361,41 @@ class BayesianPolicy:
             return torch.cat([acqf(block.unsqueeze(1)) for block in torch.split(free, chunk)])
 
     def _screen(self, free: torch.Tensor, keep: int) -> torch.Tensor:
-        """Indices of the candidates worth a Monte-Carlo acquisition: the best by an optimistic
-        bound (mean + 2 sd) in any objective, and on average over objectives. One posterior call
-        instead of thousands of MC evaluations; measured: scoring 5,000 spots fell from 6.5 s."""
+        """Indices of the candidates worth a Monte-Carlo acquisition. One posterior call instead
+        of thousands of MC evaluations (scoring 5,000 spots fell from 6.5 s to 0.8 s).
+
+        One objective: the best by an optimistic bound (mean + 2 sd) and by the mean. Several: the
+        best by the hypervolume improvement of their optimistic point over the observed front, and
+        of their mean. (Ranking each objective's bound alone missed spots in the middle of the
+        front: a closed loop then lost up to 10 % of the hypervolume the exhaustive choice found.)
+        """
         if len(free) <= keep:
             return torch.arange(len(free))
         assert self.model is not None
         m = len(self.objectives)
         with torch.no_grad():
             posterior = self.model.posterior(free)
-            optimistic = (posterior.mean + 2 * posterior.variance.sqrt())[..., :m]
-        ranks = torch.argsort(torch.argsort(-optimistic, dim=0), dim=0).double()  # 0 = best
-        by_any = torch.argsort(ranks.min(dim=-1).values)[: (keep + 1) // 2]
-        by_mean = torch.argsort(ranks.mean(dim=-1))[: (keep + 1) // 2]
-        return torch.unique(torch.cat([by_any, by_mean]))
+            mean = posterior.mean[..., :m]
+            optimistic = mean + 2 * posterior.variance[..., :m].sqrt()
+        if m == 1:
+            scores = [optimistic[:, 0], mean[:, 0]]
+        else:
+            scores = [self._improvement(optimistic), self._improvement(mean)]
+        # ties (no improvement at all) are broken by the summed optimistic rank
+        tie = -torch.argsort(torch.argsort(-optimistic, dim=0), dim=0).double().sum(-1) * 1e-12
+        chosen = [
+            torch.argsort(score + tie * (score == 0), descending=True)[: (keep + 1) // 2] for score in scores
+        ]
+        return torch.unique(torch.cat(chosen))
+
+    def _improvement(self, points: torch.Tensor) -> torch.Tensor:
+        """Hypervolume each point would add to the observed front (model space, maximised)."""
+        m = len(self.objectives)
+        observed = torch.tensor(np.array(self._values)[:, :m] * self._signs()[:m], dtype=torch.float64)
+        reference = torch.tensor(self.signed_reference_point(), dtype=torch.float64)
+        cells = FastNondominatedPartitioning(ref_point=reference, Y=observed).get_hypercell_bounds()
+        extent = (torch.minimum(points.unsqueeze(-2), cells[1]) - cells[0]).clamp_min(0)
+        return extent.prod(-1).sum(-1)
 
     def _constraint_callables(self) -> list:
         callables = []
