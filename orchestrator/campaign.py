@@ -178,6 +178,12 @@ class CampaignSpec(Strict):
     instrument: InstrumentSpec
     policy: PolicySpec = PolicySpec()
     faults: FaultsSpec = FaultsSpec()
+    queue_depth: int = Field(
+        ge=1,
+        le=8,
+        default=1,
+        description="conditions in flight: above 1, the next is decided while one measures",
+    )
     approve_before_submit: bool = Field(
         default=False, description="each model proposal waits for `junkan control DIR approve|reject ID`"
     )

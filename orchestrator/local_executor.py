@@ -1,5 +1,6 @@
 """Runs plans in an in-process Bluesky RunEngine: the embedded default executor."""
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,9 @@ class LocalExecutor:
 
     def run(self, request: PlanRequest, on_document: DocumentCallback) -> RunOutcome:
         plan = self.instrument.plan(request.condition, request.measurement, request.md)
+        if threading.current_thread() is not threading.main_thread():
+            # signal handlers belong to the main thread, which turns Ctrl-C into `interrupt()`
+            self.run_engine.context_managers = []
         documents: list[tuple[str, Mapping[str, Any]]] = []
 
         def collect(name: str, doc: Mapping[str, Any]) -> None:
@@ -42,3 +46,8 @@ class LocalExecutor:
             reason = str(fault) if fault is not None else f"{type(exc).__name__}: {exc}"
             return RunOutcome(uids, "fail", reason, documents)
         return RunOutcome(list(result.run_start_uids), result.exit_status, result.reason or "", documents)
+
+    def interrupt(self) -> None:
+        """Pause a plan running in another thread now; its `run` then aborts it (Ctrl-C)."""
+        if self.run_engine.state == "running":
+            self.run_engine.request_pause(defer=False)

@@ -1,8 +1,11 @@
 """The closed loop: propose, make and measure, reduce, record, learn; every step an event first."""
 
 import math
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any, Protocol
@@ -108,11 +111,13 @@ class CampaignLoop:
         self._busy_s = 0.0
         self._since = time.monotonic()
         self._injected: list[Proposal] = []
+        self._lock = threading.Lock()
         self.notify = notify or (lambda message: None)
 
     def _record(self, event: Event) -> Event:
-        stamped = self.store.append(event)
-        self.state.apply(stamped)
+        with self._lock:  # the instrument's thread records its runs while the policy decides
+            stamped = self.store.append(event)
+            self.state.apply(stamped)
         return stamped
 
     def run(self, on_progress: Callable[[Progress], None] | None = None) -> CampaignState:
@@ -133,46 +138,109 @@ class CampaignLoop:
             resumed = self._resume()
             if resumed is not None:
                 return resumed
+        if self.spec.queue_depth > 1:
+            return self._run_pipelined(on_progress)
         while len(self.state.observations) < self.spec.budget:
             if self._take_control() is STOPPED:
                 return self.state
-            started = time.perf_counter()
-            proposal = self._injected.pop(0) if self._injected else self._ask()
-            if proposal is None:
+            decided = self._decide()
+            if decided is STOPPED:
                 return self.state
-            decision_seconds = time.perf_counter() - started
-            self._record(
-                Proposed(
-                    proposal=_record_of(proposal),
-                    decision_seconds=decision_seconds,
-                    policy_state=self.policy.state_dict(),
-                )
-            )
-            verdict = self._approval(proposal)
-            if verdict is STOPPED:
-                return self.state
-            if verdict is SKIPPED:
+            if decided is SKIPPED:
                 continue
-            observation = self._measure_by_the_rules(proposal)
-            if observation is STOPPED:
+            proposal, decision_seconds = decided  # type: ignore[misc]
+            if self._finish(self._measure_by_the_rules(proposal), decision_seconds, on_progress) is STOPPED:
                 return self.state
-            if observation is SKIPPED:
-                continue
-            assert isinstance(observation, Observation)
-            if self._learn(observation) is None:
-                return self.state
-            self._record(
-                LoopTiming(
-                    instrument_busy_s=self._busy_s,
-                    wall_s=time.monotonic() - self._since,
-                    duty_cycle=self._busy_s / max(time.monotonic() - self._since, 1e-9),
-                    decision_seconds=decision_seconds,
-                )
-            )
-            if on_progress is not None:
-                on_progress(Progress(self.state, observation, decision_seconds))
         self._record(CampaignFinished(status="finished", reason="budget reached"))
         return self.state
+
+    def _run_pipelined(self, on_progress: Callable[[Progress], None] | None) -> CampaignState:
+        """Decide the next conditions while the instrument measures (up to `queue_depth` in flight,
+        one measuring): the policy sees the in-flight conditions as pending points. A person's
+        pause or stop is taken when the instrument is idle, so no measurement is cut short."""
+        decided: deque[tuple[Proposal, float]] = deque()
+        measuring: tuple[Future, float] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="junkan-instrument") as instrument_thread:
+            try:
+                while True:
+                    if measuring is None and decided:
+                        proposal, decision_seconds = decided.popleft()
+                        future = instrument_thread.submit(self._measure_by_the_rules, proposal)
+                        measuring = (future, decision_seconds)
+                        continue
+                    in_flight = len(decided) + (measuring is not None)
+                    if len(self.state.observations) + in_flight < self.spec.budget and (
+                        in_flight < self.spec.queue_depth
+                    ):
+                        if measuring is None and self._take_control() is STOPPED:
+                            return self.state
+                        step = self._decide()
+                        if step is STOPPED:
+                            break
+                        if step is not SKIPPED:
+                            decided.append(step)  # type: ignore[arg-type]
+                        continue
+                    if measuring is None:
+                        self._record(CampaignFinished(status="finished", reason="budget reached"))
+                        return self.state
+                    future, decision_seconds = measuring
+                    measuring = None
+                    if self._finish(future.result(), decision_seconds, on_progress) is STOPPED:
+                        return self.state
+            except KeyboardInterrupt:
+                interrupt = getattr(self.executor, "interrupt", None)
+                if interrupt is not None:
+                    interrupt()
+                raise
+            if measuring is not None:  # stopped while measuring: keep what is being measured
+                self._finish(measuring[0].result(), measuring[1], on_progress)
+        return self.state
+
+    def _decide(self) -> "tuple[Proposal, float] | _Stop":
+        """The next condition (a person's, else the policy's), recorded, and approved if asked."""
+        started = time.perf_counter()
+        proposal = self._injected.pop(0) if self._injected else self._ask()
+        if proposal is None:
+            return STOPPED
+        decision_seconds = time.perf_counter() - started
+        self._record(
+            Proposed(
+                proposal=_record_of(proposal),
+                decision_seconds=decision_seconds,
+                policy_state=self.policy.state_dict(),
+            )
+        )
+        verdict = self._approval(proposal)
+        if verdict is not None:
+            return verdict
+        return proposal, decision_seconds
+
+    def _finish(
+        self,
+        observation: "Observation | _Stop",
+        decision_seconds: float,
+        on_progress: Callable[[Progress], None] | None,
+    ) -> "_Stop | None":
+        """Learn from a measurement's outcome; STOPPED when the campaign cannot go on."""
+        if observation is STOPPED:
+            return STOPPED
+        if observation is SKIPPED:
+            return None
+        assert isinstance(observation, Observation)
+        if self._learn(observation) is None:
+            return STOPPED
+        wall = time.monotonic() - self._since
+        self._record(
+            LoopTiming(
+                instrument_busy_s=self._busy_s,
+                wall_s=wall,
+                duty_cycle=self._busy_s / max(wall, 1e-9),
+                decision_seconds=decision_seconds,
+            )
+        )
+        if on_progress is not None:
+            on_progress(Progress(self.state, observation, decision_seconds))
+        return None
 
     def _ask(self) -> Proposal | None:
         """The policy's next proposal; on a policy fault, what the campaign file says (a retry, or a
@@ -181,7 +249,7 @@ class CampaignLoop:
         while True:
             try:
                 self._offer_candidates()
-                (proposal,) = self.policy.ask(1, pending=list(self.state.rejected.values()))
+                (proposal,) = self.policy.ask(1, pending=self._pending_conditions())
                 return proposal
             except Exception as exc:
                 action = self._on_fault("policy", f"ask failed: {type(exc).__name__}: {exc}", None, attempt)
@@ -285,6 +353,11 @@ class CampaignLoop:
             if answer == "reject":
                 return SKIPPED
             time.sleep(APPROVAL_POLL_S)
+
+    def _pending_conditions(self) -> list[dict[str, float]]:
+        """What the policy must not propose again: conditions in flight and a person's rejections."""
+        in_flight = [dict(self.state.proposals[pid].proposal.condition) for pid in self.state.pending]
+        return in_flight + list(self.state.rejected.values())
 
     def _fallback(self) -> Proposal:
         """A space-filling condition when the model cannot propose (numbered apart from the policy's)."""
