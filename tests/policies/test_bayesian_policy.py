@@ -1,7 +1,5 @@
 """Several objectives, outcome constraints, bad observations, and proposals that never leave the space."""
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -17,15 +15,9 @@ from policies import (
     SobolPolicy,
 )
 from simulators import hypervolume
+from tests.policies.measured import Measured
 
 BOUNDS = {"A": [0.05, 0.90], "B": [0.05, 0.80], "C": [0.0, 0.70]}
-
-
-@dataclass(frozen=True)
-class Measured:
-    condition: dict
-    values: dict
-    variances: dict
 
 
 def two_objectives(x: np.ndarray) -> dict[str, float]:

@@ -1,21 +1,12 @@
 """Choosing the count time through the noise model: count longer where the instrument is noisy."""
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 
 from policies import BayesianPolicy, CountingNoise, CountTimeRule, DesignSpace, Objective
+from tests.policies.measured import Measured
 
 BOUNDS = {"A": [0.1, 0.9], "B": [0.05, 0.8], "C": [0.0, 0.7]}
-
-
-@dataclass(frozen=True)
-class Measured:
-    condition: dict
-    values: dict
-    variances: dict
-    measurement: dict
 
 
 def rate(x: np.ndarray) -> float:

@@ -1,7 +1,5 @@
 """Expert knowledge: linear rules that shape the space, and priors that veto or down-weight."""
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 import torch
@@ -15,16 +13,10 @@ from policies import (
     RandomPolicy,
     SobolPolicy,
 )
+from tests.policies.measured import Measured
 
 BOUNDS = {"Fe": [0.2, 0.9], "Ga": [0.0, 0.6], "Pd": [0.0, 0.6]}
 OPTIMUM = np.array([0.35, 0.30, 0.35])  # Ga + Pd = 0.65 and Pd = 0.35 here
-
-
-@dataclass(frozen=True)
-class Measured:
-    condition: dict
-    values: dict
-    variances: dict
 
 
 def f(x: np.ndarray) -> float:

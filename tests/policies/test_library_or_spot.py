@@ -1,20 +1,12 @@
 """Library or spot: the policy weighs the best unmeasured spot against a new library, per second."""
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from policies import BayesianPolicy, CandidateSet, Costs, DesignSpace, Objective
+from tests.policies.measured import Measured
 
 BOUNDS = {"Fe": [0.2, 0.9], "Ga": [0.0, 0.6], "Pd": [0.0, 0.6]}
 OPTIMUM = np.array([0.5, 0.2, 0.3])
-
-
-@dataclass(frozen=True)
-class Measured:
-    condition: dict
-    values: dict
-    variances: dict
 
 
 def f(x: np.ndarray) -> float:

@@ -1,23 +1,15 @@
 """Process parameters beside the composition: a substrate temperature the policy learns to set."""
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 
 from policies import BayesianPolicy, CandidateSet, Costs, DesignSpace, DesignSpaceError, GridPolicy, Objective
+from tests.policies.measured import Measured
 
 BOUNDS = {"Fe": [0.2, 0.9], "Ga": [0.0, 0.6], "Pd": [0.0, 0.6]}
 PROCESS = {"substrate_temperature_c": [25.0, 600.0]}
 BEST_COMPOSITION = np.array([0.5, 0.2, 0.3])
 BEST_TEMPERATURE = 420.0
-
-
-@dataclass(frozen=True)
-class Measured:
-    condition: dict
-    values: dict
-    variances: dict
 
 
 def ordering(point: np.ndarray) -> float:

@@ -1,20 +1,12 @@
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 import torch
 
 from policies import BayesianPolicy, DesignSpace, Objective, SobolPolicy
+from tests.policies.measured import Measured
 
 BOUNDS = {"A": [0.30, 0.90], "B": [0.05, 0.50], "C": [0.0, 0.40]}
 PEAK = np.array([0.55, 0.30, 0.15])
-
-
-@dataclass(frozen=True)
-class Measured:
-    condition: dict
-    values: dict
-    variances: dict
 
 
 def landscape(x: np.ndarray) -> float:
