@@ -38,7 +38,7 @@ def main() -> None:
         f"n to best (median): bayesian {result['n_to_best_median']}, "
         f"random {result['random_n_to_best_median']}; "
         f"AF {result['af_median']:.2f}; top 5 % found: {result['top5_fraction_at_budget']:.2f} vs "
-        f"{result['random_top5_fraction_at_budget']:.2f} (EF {result["ef_at_budget"] or 0:.2f}); "
+        f"{result['random_top5_fraction_at_budget']:.2f} (EF {result['ef_at_budget'] or 0:.2f}); "
         f"runtime {result['runtime_s']:.0f} s"
     )
     for note in result.get("notes", []):
