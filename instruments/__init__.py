@@ -1,5 +1,6 @@
 """Bluesky side: ophyd-async devices, plans and reducers. Knows nothing of BoTorch."""
 
+from instruments.fault_injection import FAULT_KINDS
 from instruments.faults import InstrumentFault, instrument_fault_in
 from instruments.plans import make_and_count
 from instruments.reduction import CountingReducer, Document, RawArray, Reducer, Reduction, ReductionError
@@ -12,6 +13,7 @@ from instruments.simulated_thin_film import simulated_thin_film_instrument
 from instruments.thin_film_instrument import ThinFilmInstrument, ThinFilmSettings
 
 __all__ = [
+    "FAULT_KINDS",
     "CountingReducer",
     "Document",
     "InstrumentDescription",

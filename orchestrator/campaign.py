@@ -8,8 +8,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from instruments import describe_simulated_world
-from instruments.fault_injection import FAULT_KINDS
+from instruments import FAULT_KINDS, describe_simulated_world
 from policies import CompositionPrior, DesignSpace, DesignSpaceError, LinearConstraint, Objective
 
 

@@ -37,6 +37,15 @@ PAUSED = 3  # a fault rule asked for a person; `junkan resume` continues
 INTERRUPTED = 130
 
 
+def _open_store(store: Path) -> tuple[CampaignStore, CampaignSpec]:
+    """A campaign's store and its frozen campaign file, or exit 2 saying what is wrong."""
+    try:
+        campaign_store = CampaignStore.open(store)
+        return campaign_store, campaign_store.spec()
+    except (StoreError, CampaignFileError) as exc:
+        raise _refuse(str(exc)) from None
+
+
 def _refuse(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(BAD_INPUT)
@@ -99,11 +108,7 @@ def resume(
     store: Annotated[Path, typer.Argument(help="the store of a campaign that did not finish")],
 ) -> None:
     """Continue a campaign whose process ended (crash, kill, Ctrl-C) to the end of its budget."""
-    try:
-        campaign_store = CampaignStore.open(store)
-        spec = campaign_store.spec()
-    except (StoreError, CampaignFileError) as exc:
-        raise _refuse(str(exc)) from None
+    campaign_store, spec = _open_store(store)
     state = campaign_store.state()
     if state.status not in ("running", "paused"):
         raise _refuse(
@@ -185,11 +190,7 @@ def control(
     note: Annotated[str, typer.Option(help="why (kept in the event log)")] = "",
 ) -> None:
     """Pause, stop, inject a condition into, or approve or reject a proposal of a running campaign."""
-    try:
-        campaign_store = CampaignStore.open(store)
-        spec = campaign_store.spec()
-    except (StoreError, CampaignFileError) as exc:
-        raise _refuse(str(exc)) from None
+    campaign_store, spec = _open_store(store)
     commands = ("pause", "stop", "inject", "approve", "reject")
     if command not in commands:
         raise _refuse(f"unknown command {command!r}; give one of {list(commands)}")
@@ -229,11 +230,10 @@ def replay(
         return
     if store is None or not verify:
         raise _refuse("give a store and --verify, or --pool DATA --inputs ... --objectives ...")
+    campaign_store, spec = _open_store(store)
     try:
-        campaign_store = CampaignStore.open(store)
-        spec = campaign_store.spec()
         events = list(campaign_store.log.read())
-    except (StoreError, CampaignFileError, EventLogError) as exc:
+    except EventLogError as exc:
         raise _refuse(str(exc)) from None
     difference = first_difference(spec, events)
     n_proposals = sum(1 for e in events if isinstance(e, Proposed))

@@ -388,11 +388,13 @@ class CampaignLoop:
                 continue
             return SKIPPED if action == "skip" else STOPPED
 
-    def _on_fault(self, kind: str, message: str, proposal_id: str | None, attempt: int) -> str:
+    def _on_fault(
+        self, kind: str, message: str, proposal_id: str | None, attempt: int, can_retry: bool = True
+    ) -> str:
         """Record a fault with the action its rule gives, and carry out waits, pauses and failures."""
         rule = getattr(self.spec.faults, kind)
         action = rule.action
-        if action == "retry" and attempt >= rule.max_attempts:
+        if action == "retry" and (attempt >= rule.max_attempts or not can_retry):
             action = rule.then
         if len(self.state.faults) >= self.spec.faults.max_faults:
             action = "fail"
@@ -417,8 +419,10 @@ class CampaignLoop:
         except Exception as exc:
             # the observation is on record; a retry would tell it twice, so any rule but pause or
             # fail goes on (the next tell refits with everything)
-            action = self._on_fault("policy", f"tell failed: {type(exc).__name__}: {exc}", None, 10**6)
-            return observation if action in ("skip", "retry") else None
+            action = self._on_fault(
+                "policy", f"tell failed: {type(exc).__name__}: {exc}", None, 1, can_retry=False
+            )
+            return observation if action == "skip" else None
         if update is not None:
             self._record(
                 ModelUpdated(

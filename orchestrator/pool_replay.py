@@ -65,7 +65,7 @@ from typing import Any
 
 import numpy as np
 
-from simulators.pareto import hypervolume, pareto_mask
+from simulators import hypervolume, pareto_mask
 
 POLICIES = ("bayesian", "random")
 GOALS = {

@@ -108,18 +108,23 @@ def re_manager_command(
     ]
 
 
+def close_environment(api: REManagerAPI, timeout_s: float = 120.0) -> None:
+    """Close the RE worker environment and wait until it is gone."""
+    api.environment_close()
+    _wait_for(
+        api,
+        lambda s: s["manager_state"] == "idle" and not s["worker_environment_exists"],
+        timeout_s,
+        "the RE worker environment to close",
+    )
+
+
 def open_environment(api: REManagerAPI, *, reopen: bool = False, timeout_s: float = 120.0) -> None:
     """Open the RE worker environment if it is closed. `reopen` closes an open one first: a new
     worker process, whose instrument is built anew (a simulated world starts from its seed again)."""
     status = _wait_for(api, lambda s: s["manager_state"] == "idle", timeout_s, "the RE Manager to be idle")
     if status["worker_environment_exists"] and reopen:
-        api.environment_close()
-        _wait_for(
-            api,
-            lambda s: s["manager_state"] == "idle" and not s["worker_environment_exists"],
-            timeout_s,
-            "the RE worker environment to close",
-        )
+        close_environment(api, timeout_s)
         status = api.status(reload=True)
     if not status["worker_environment_exists"]:
         api.environment_open()
@@ -142,13 +147,7 @@ def queue_server_environment(
         open_environment(api, reopen=reopen, timeout_s=timeout_s)
         yield api
         if close:
-            api.environment_close()
-            _wait_for(
-                api,
-                lambda s: s["manager_state"] == "idle" and not s["worker_environment_exists"],
-                timeout_s,
-                "the RE worker environment to close",
-            )
+            close_environment(api, timeout_s)
     finally:
         api.close()
 
