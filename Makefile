@@ -30,11 +30,16 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The queue-server tests start a real Redis: Debian's redis-server (installed here when missing).
+# The queue-server tests start a real Redis and the dashboard tests drive a real browser: Debian's
+# redis-server and chromium (installed here when missing; Playwright uses this chromium, no download).
 services:
-	@command -v redis-server >/dev/null || { \
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y redis-server; }
+		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y $$missing; \
+	fi
 
 test: lint services
 	$(BIN)/python -m pytest

@@ -1,6 +1,11 @@
 """The `junkan` command: run, status and validate campaigns."""
 
 import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,7 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from orchestrator.campaign import CampaignFileError, CampaignSpec, load_campaign
-from orchestrator.control import ControlError, ControlRequest, parse_condition, send
+from orchestrator.control import COMMANDS, ControlError, ControlRequest, parse_condition, send
+from orchestrator.control_token import TOKEN_FILE, read_token
+from orchestrator.dashboard.server import DEFAULT_HOST, DEFAULT_PORT, exposure_warning, port_is_free, serve
 from orchestrator.event_log import EventLogError
 from orchestrator.events import Proposed
 from orchestrator.execution import Executor
@@ -19,6 +26,7 @@ from orchestrator.loop import Progress as LoopProgress
 from orchestrator.pool_replay import pool_replay
 from orchestrator.queue_server_executor import QueueServerError, QueueServerExecutor
 from orchestrator.replay import first_difference
+from orchestrator.run_lock import CampaignBusyError, is_running, run_lock
 from orchestrator.state import CampaignState
 from orchestrator.store import CampaignStore, StoreError
 from orchestrator.wiring import build_instrument, build_policy, instrument_costs
@@ -35,6 +43,16 @@ BAD_INPUT = 2
 CAMPAIGN_FAILED = 1
 PAUSED = 3  # a fault rule asked for a person; `junkan resume` continues
 INTERRUPTED = 130
+DASHBOARD_START_S = 30.0
+
+
+DashboardOption = Annotated[
+    bool, typer.Option("--dashboard", help="serve the live dashboard while the campaign runs")
+]
+HostOption = Annotated[
+    str, typer.Option(help="dashboard address; anything but loopback is reachable from other machines")
+]
+PortOption = Annotated[int, typer.Option(help="dashboard port")]
 
 
 def _open_store(store: Path) -> tuple[CampaignStore, CampaignSpec]:
@@ -78,6 +96,9 @@ def run(
     documents: Annotated[
         str | None, typer.Option(help="with --queue-server: the 0MQ proxy output its worker publishes to")
     ] = None,
+    dashboard: DashboardOption = False,
+    host: HostOption = DEFAULT_HOST,
+    port: PortOption = DEFAULT_PORT,
 ) -> None:
     """Run a campaign to its budget, writing its store."""
     try:
@@ -89,6 +110,8 @@ def run(
     run_seed = spec.seed if seed is None else seed
     if (queue_server is None) != (documents is None):
         raise _refuse("give --queue-server and --documents together (the RE Manager and its document proxy)")
+    if dashboard and not port_is_free(host, port):
+        raise _refuse(f"--port {port} on {host} is in use; give a free one, e.g. --port {port + 1}")
     remote = None
     if queue_server is not None and documents is not None:
         try:  # before the store exists: an unreachable queue server leaves nothing behind
@@ -99,13 +122,22 @@ def run(
         campaign_store = CampaignStore.create(store, spec, text)
     except StoreError as exc:
         raise _refuse(str(exc)) from None
-
-    _run_to_end(campaign_store, spec, run_seed, store, remote)
+    out.print(
+        f"control token (shown once; kept in {store / TOKEN_FILE}, readable by you only): "
+        f"{read_token(store)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    with _dashboard_beside(store, dashboard, host, port):
+        _run_to_end(campaign_store, spec, run_seed, store, remote, hold_when_paused=dashboard)
 
 
 @app.command()
 def resume(
     store: Annotated[Path, typer.Argument(help="the store of a campaign that did not finish")],
+    dashboard: DashboardOption = False,
+    host: HostOption = DEFAULT_HOST,
+    port: PortOption = DEFAULT_PORT,
 ) -> None:
     """Continue a campaign whose process ended (crash, kill, Ctrl-C) to the end of its budget."""
     campaign_store, spec = _open_store(store)
@@ -115,7 +147,64 @@ def resume(
             f"{store} holds campaign {state.campaign or spec.name!r} in state {state.status!r}; "
             "only a campaign that started and did not finish ('running' or 'paused') can be resumed"
         )
-    _run_to_end(campaign_store, spec, state.seed, store)
+    if dashboard and not port_is_free(host, port):
+        raise _refuse(f"--port {port} on {host} is in use; give a free one, e.g. --port {port + 1}")
+    with _dashboard_beside(store, dashboard, host, port):
+        _run_to_end(campaign_store, spec, state.seed, store, hold_when_paused=dashboard)
+
+
+@app.command(name="dashboard")
+def dashboard_command(
+    store: Annotated[Path, typer.Argument(help="a campaign's store: running, finished or recorded")],
+    host: HostOption = DEFAULT_HOST,
+    port: PortOption = DEFAULT_PORT,
+) -> None:
+    """Serve a campaign's dashboard (live while it runs; step by step once recorded)."""
+    _open_store(store)
+    if not port_is_free(host, port):
+        raise _refuse(f"--port {port} on {host} is in use; give a free one, e.g. --port {port + 1}")
+    warning = exposure_warning(host, port)
+    if warning:
+        err.print(f"[bold red]{warning}[/]", highlight=False, soft_wrap=True)
+    shown = f"[{host}]" if ":" in host else host
+    out.print(f"dashboard of {store}: http://{shown}:{port}/  (Ctrl-C to stop)", highlight=False)
+    serve(store, host, port)
+
+
+@contextmanager
+def _dashboard_beside(store: Path, wanted: bool, host: str, port: int) -> Iterator[None]:
+    """The dashboard in its own process (its model fits must not take the loop's interpreter),
+    up before the campaign starts and stopped when it ends."""
+    if not wanted:
+        yield
+        return
+    command = [
+        sys.executable,
+        "-m",
+        "orchestrator",
+        "dashboard",
+        str(store),
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + DASHBOARD_START_S
+        while port_is_free(host, port) and server.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if server.poll() is not None:
+            raise _refuse(f"the dashboard did not start (exit {server.returncode}); see the message above")
+        shown = f"[{host}]" if ":" in host else host
+        out.print(f"dashboard: http://{shown}:{port}/", highlight=False)
+        yield
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def _run_to_end(
@@ -124,6 +213,22 @@ def _run_to_end(
     seed: int,
     store: Path,
     remote: Executor | None = None,
+    hold_when_paused: bool = False,
+) -> None:
+    try:
+        with run_lock(store):
+            _run_locked(campaign_store, spec, seed, store, remote, hold_when_paused)
+    except CampaignBusyError as exc:
+        raise _refuse(str(exc)) from None
+
+
+def _run_locked(
+    campaign_store: CampaignStore,
+    spec: CampaignSpec,
+    seed: int,
+    store: Path,
+    remote: Executor | None,
+    hold_when_paused: bool,
 ) -> None:
     instrument = build_instrument(spec, seed)
     executor = remote or LocalExecutor(instrument)
@@ -134,6 +239,7 @@ def _run_to_end(
         executor,
         seed=seed,
         notify=lambda message: err.print(message, highlight=False, soft_wrap=True),
+        hold_when_paused=hold_when_paused,
     )
     objective = spec.objectives[0].name
     with Progress(
@@ -184,19 +290,24 @@ def _run_to_end(
 @app.command()
 def control(
     store: Annotated[Path, typer.Argument(help="the store of a running campaign")],
-    command: Annotated[str, typer.Argument(help="pause, stop, inject, approve or reject")],
+    command: Annotated[str, typer.Argument(help="pause, resume, stop, inject, approve or reject")],
     proposal_id: Annotated[str | None, typer.Argument(help="for approve and reject: the proposal id")] = None,
     condition: Annotated[str | None, typer.Option(help="for inject: Fe=0.5,Ga=0.3,Pd=0.2")] = None,
     note: Annotated[str, typer.Option(help="why (kept in the event log)")] = "",
 ) -> None:
-    """Pause, stop, inject a condition into, or approve or reject a proposal of a running campaign."""
+    """Pause, resume, stop, inject a condition into, or approve or reject a proposal of a running campaign."""
     campaign_store, spec = _open_store(store)
-    commands = ("pause", "stop", "inject", "approve", "reject")
-    if command not in commands:
-        raise _refuse(f"unknown command {command!r}; give one of {list(commands)}")
+    if command not in COMMANDS:
+        raise _refuse(f"unknown command {command!r}; give one of {list(COMMANDS)}")
     state = campaign_store.state()
-    if state.status not in ("created", "running"):
+    if state.status not in ("created", "running", "paused"):
         raise _refuse(f"{store} holds a campaign in state {state.status!r}; control needs a running one")
+    if command == "resume" and (state.status != "paused" or not is_running(store)):
+        raise _refuse(
+            f"resume continues a campaign held paused by its process (run with --dashboard); {store} is "
+            f"{state.status!r}{'' if is_running(store) else ' with no process running it'}: "
+            f"use `junkan resume {store}`"
+        )
     try:
         parsed = parse_condition(condition, spec.space.composition) if condition else None
         path = send(

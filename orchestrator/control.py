@@ -1,6 +1,6 @@
 """A person's hand on a running campaign: requests dropped into the store's `control/` folder.
 
-`junkan control DIR pause|stop|inject|approve|reject` (and, later, the dashboard) writes one JSON
+`junkan control DIR pause|resume|stop|inject|approve|reject` and the dashboard each writes one JSON
 file per request, atomically; the loop takes them between steps, records each as a `Controlled`
 event before acting on it, and only then deletes the file (a request seen twice after a crash is
 recognised by its id and not applied again).
@@ -17,7 +17,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 CONTROL_DIR = "control"
-Command = Literal["pause", "stop", "inject", "approve", "reject"]
+Command = Literal["pause", "resume", "stop", "inject", "approve", "reject"]
+COMMANDS: tuple[str, ...] = ("pause", "resume", "stop", "inject", "approve", "reject")
 
 
 class ControlError(ValueError):

@@ -17,8 +17,7 @@ class EventLog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._drop_torn_tail()
-        self._next_seq = sum(1 for _ in self.read())
+        self._next_seq: int | None = None  # known at the first append: readers never touch the file
 
     def _drop_torn_tail(self) -> None:
         """Cut a last record that lacks its newline, so the next append starts a clean line."""
@@ -33,6 +32,9 @@ class EventLog:
                 os.fsync(handle.fileno())
 
     def append(self, event: Event) -> Event:
+        if self._next_seq is None:
+            self._drop_torn_tail()
+            self._next_seq = sum(1 for _ in self.read())
         stamped = event.model_copy(update={"seq": self._next_seq})
         line = stamped.model_dump_json() + "\n"
         with self.path.open("a", encoding="utf-8") as handle:
@@ -43,14 +45,24 @@ class EventLog:
         return stamped
 
     def read(self) -> Iterator[Event]:
+        events, _ = self.read_from(0)
+        yield from events
+
+    def read_from(self, offset: int) -> tuple[list[Event], int]:
+        """The complete records after byte `offset`, and the offset after the last of them: a
+        reader that follows a live log reads each record once (a torn or growing last line waits)."""
         if not self.path.exists():
-            return
-        lines = self.path.read_text(encoding="utf-8").split("\n")
-        complete, tail = lines[:-1], lines[-1]
-        for number, line in enumerate(complete, start=1):
+            return [], offset
+        with self.path.open("rb") as handle:
+            handle.seek(offset)
+            data = handle.read()
+        end = data.rfind(b"\n") + 1
+        events = []
+        for number, line in enumerate(data[:end].split(b"\n")[:-1], start=1):
             try:
-                yield EVENT_ADAPTER.validate_python(json.loads(line))
+                events.append(EVENT_ADAPTER.validate_python(json.loads(line)))
             except ValueError as exc:
-                raise EventLogError(f"{self.path}, line {number}: damaged record: {exc}") from exc
-        # `tail` is what follows the last newline: empty, or a record torn by a crash; dropped.
-        del tail
+                where = f"line {number}" if offset == 0 else f"record {number} after byte {offset}"
+                raise EventLogError(f"{self.path}, {where}: damaged record: {exc}") from exc
+        # what follows the last newline is empty, or a record torn by a crash (or being written)
+        return events, offset + end

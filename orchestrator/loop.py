@@ -53,6 +53,7 @@ class _Stop:
 APPROVAL_POLL_S = 0.2
 SKIPPED = _Stop("skipped")  # a fault rule gave up on the condition; the campaign goes on
 STOPPED = _Stop("stopped")  # the campaign paused or failed
+RESUMED = _Stop("resumed")  # a person resumed a campaign that was held paused
 
 
 def _fallback_seed(seed: int, n: int) -> int:
@@ -96,6 +97,7 @@ class CampaignLoop:
         executor: Executor,
         seed: int,
         notify: Callable[[str], None] | None = None,
+        hold_when_paused: bool = False,
     ) -> None:
         self.store = store
         self.spec = store.spec()
@@ -113,6 +115,8 @@ class CampaignLoop:
         self._injected: list[Proposal] = []
         self._lock = threading.Lock()
         self.notify = notify or (lambda message: None)
+        # with a dashboard attached, a pause waits for a person's resume instead of ending the process
+        self.hold_when_paused = hold_when_paused
 
     def _record(self, event: Event) -> Event:
         with self._lock:  # the instrument's thread records its runs while the policy decides
@@ -272,7 +276,7 @@ class CampaignLoop:
             elif request.request_id not in self.state.control_ids:
                 answer = self._apply(request, awaiting) or answer
             path.unlink(missing_ok=True)  # recorded first: a crash before this line is harmless
-            if answer is STOPPED or isinstance(answer, str):
+            if answer is STOPPED or answer is RESUMED or isinstance(answer, str):
                 break
         return answer
 
@@ -290,10 +294,21 @@ class CampaignLoop:
             )
 
         who = f"by a person{': ' + request.note if request.note else ''}"
+        paused = self.state.status == "paused"
         if request.command == "pause":
+            if paused:
+                record("refused", "the campaign is already paused")
+                return None
             record("done")
-            self._record(Paused(reason=f"paused {who}; continue with `junkan resume`"))
-            return STOPPED
+            self._record(Paused(reason=f"paused {who}; {self._how_to_continue()}"))
+            return self._hold() if self.hold_when_paused else STOPPED
+        if request.command == "resume":
+            if not paused:
+                record("refused", f"the campaign is {self.state.status}, not paused")
+                return None
+            record("done")
+            self._record(Resumed(reconciled={}))
+            return RESUMED
         if request.command == "stop":
             record("done")
             self._record(CampaignFinished(status="stopped", reason=f"stopped {who}"))
@@ -316,11 +331,28 @@ class CampaignLoop:
             record("queued")
             self._injected.append(self._manual(request.condition))
             return None
-        if request.proposal_id != awaiting:
+        if request.proposal_id != awaiting or paused:
             record("refused", f"{request.proposal_id} is not awaiting approval")
             return None
         record("done")
         return request.command
+
+    def _how_to_continue(self) -> str:
+        if self.hold_when_paused:
+            return f"resume from the dashboard or with `junkan control {self.store.path} resume`"
+        return "continue with `junkan resume`"
+
+    def _hold(self) -> "_Stop | None":
+        """Paused while a person watches: wait for their resume (None) or stop (STOPPED)."""
+        self.notify(f"paused: {self.state.pause_reason}")
+        while True:
+            answer = self._take_control()
+            if answer is RESUMED:
+                self.notify("resumed")
+                return None
+            if answer is STOPPED:
+                return STOPPED
+            time.sleep(APPROVAL_POLL_S)
 
     def _manual(self, condition: Mapping[str, float]) -> Proposal:
         manual = sum(1 for p in self.state.proposals.values() if p.proposal.generator == "manual")
@@ -405,7 +437,9 @@ class CampaignLoop:
         if action == "retry":
             time.sleep(rule.backoff_s * 2 ** (attempt - 1))
         elif action == "pause":
-            self._record(Paused(reason=f"{kind} fault: {message}; continue with `junkan resume`"))
+            self._record(Paused(reason=f"{kind} fault: {message}; {self._how_to_continue()}"))
+            if self.hold_when_paused:  # a person looked and resumed: try again; or stopped it
+                return "retry" if self._hold() is None else "stop"
         elif action == "fail":
             self._record(CampaignFinished(status="failed", reason=f"{kind} fault: {message}"))
         return action
@@ -422,7 +456,7 @@ class CampaignLoop:
             action = self._on_fault(
                 "policy", f"tell failed: {type(exc).__name__}: {exc}", None, 1, can_retry=False
             )
-            return observation if action == "skip" else None
+            return observation if action in ("skip", "retry") else None
         if update is not None:
             self._record(
                 ModelUpdated(

@@ -13,6 +13,7 @@ import yaml
 
 from instruments import RawArray
 from orchestrator.campaign import CampaignSpec, parse_campaign
+from orchestrator.control_token import create_token
 from orchestrator.event_log import EventLog
 from orchestrator.events import Event
 from orchestrator.observation_table import observations_dataset, write_zarr_atomically
@@ -74,6 +75,7 @@ class CampaignStore:
             staging.mkdir()
             (staging / CAMPAIGN_FILE).write_text(campaign_text)
             (staging / EVENT_LOG_FILE).touch()
+            create_token(staging)
             write_zarr_atomically(
                 observations_dataset([], spec.elements, [o.name for o in spec.objectives], {}, spec.name),
                 staging / OBSERVATIONS_ZARR,

@@ -6,6 +6,7 @@ from policies.bayesian import (
     CountTimeRule,
     ObservationError,
     OutcomeConstraint,
+    OutcomePrediction,
 )
 from policies.grid_policy import GridPolicy, simplex_grid
 from policies.noise import CountingNoise, KnownNoise, MostLikelyNoise, NoiseModel, noise_model
@@ -36,6 +37,7 @@ __all__ = [
     "Objective",
     "ObservationError",
     "OutcomeConstraint",
+    "OutcomePrediction",
     "Policy",
     "ProcessParameter",
     "Proposal",

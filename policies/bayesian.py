@@ -48,6 +48,15 @@ class CountTimeRule:
             raise ValueError(f"target_sd must be > 0, got {self.target_sd}")
 
 
+@dataclass(frozen=True)
+class OutcomePrediction:
+    """One outcome over a set of points: posterior mean and sd of the function, predicted noise sd."""
+
+    mean: np.ndarray
+    sd: np.ndarray
+    noise_sd: np.ndarray
+
+
 class ObservationError(ValueError):
     """An observation a model must not be fitted to (NaN, infinite, or missing an outcome)."""
 
@@ -535,6 +544,25 @@ class BayesianPolicy:
         assert self.model is not None
         with torch.no_grad(), gpytorch.settings.skip_posterior_variances():
             return self.model.posterior(x).mean
+
+    def predict(self, points: np.ndarray) -> dict[str, OutcomePrediction]:
+        """The model's view at `points` (rows in `space.names` order), in each outcome's own units
+        and sign: what a person watching the campaign wants to see (mean, its sd, the noise sd)."""
+        if self.model is None:
+            raise RuntimeError(f"no model yet: it is fitted after {max(2, self.n_sobol)} observations")
+        free = torch.tensor(self.space.to_free(points), dtype=torch.float64)
+        signs = self._signs()
+        with torch.no_grad():
+            posterior = self.model.posterior(free)
+            mean, variance = posterior.mean, posterior.variance
+        predictions = {}
+        for i, name in enumerate(self.outcomes):
+            predictions[name] = OutcomePrediction(
+                mean=(mean[:, i] * signs[i]).numpy(),
+                sd=variance[:, i].clamp_min(0).sqrt().numpy(),
+                noise_sd=self.noise[name].predict(free).squeeze(-1).sqrt().numpy(),
+            )
+        return predictions
 
     def _reasons(self, candidates: torch.Tensor) -> list[str]:
         """exploit: the model expects the point to be at least as good as the best it knows

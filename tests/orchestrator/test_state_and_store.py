@@ -15,7 +15,7 @@ from orchestrator.observation import Observation
 from orchestrator.state import fold
 from orchestrator.store import CampaignStore, StoreError
 
-STORE_FILES = ["campaign.yaml", "events.jsonl", "observations.zarr"]
+STORE_FILES = ["campaign.yaml", "control-token", "events.jsonl", "observations.zarr"]
 
 
 def started(goal="maximize"):
@@ -90,11 +90,7 @@ def test_observations_round_trip_through_xarray(tmp_path, quickstart):
     assert ds["magnetization"].attrs["units"] == "T"
     assert ds["Fe"].attrs["units"] == "at. fraction"
     assert ds.attrs["campaign"] == "c"
-    assert sorted(p.name for p in store.path.iterdir()) == [
-        "campaign.yaml",
-        "events.jsonl",
-        "observations.zarr",
-    ]
+    assert sorted(p.name for p in store.path.iterdir()) == STORE_FILES
 
 
 def test_opening_a_directory_that_is_not_a_store_is_explained(tmp_path):

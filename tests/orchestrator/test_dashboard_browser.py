@@ -1,0 +1,170 @@
+"""The dashboard in a real browser (Debian's headless Chromium, driven by Playwright): during a running
+campaign every plot renders and the page follows new observations; a recorded thin-film campaign
+shows its diffraction patterns and absorption spectra and can be walked step by step.
+Screenshots are kept in test-artifacts/ (or $JUNKAN_TEST_ARTIFACTS)."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from orchestrator.control_token import read_token
+from tests.orchestrator.dashboard_server import dashboard_server, free_port, quick_campaign
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(
+    os.environ.get("JUNKAN_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
+)
+THIN_FILM = Path(__file__).resolve().parents[2] / "examples" / "thin-film.yaml"
+PLOTS = ("ternary-mean", "ternary-sd", "objective-space", "progress", "xrd", "xafs", "ternary-noise")
+# Chromium on a closed network: no background connections, no sandbox as root, no GPU
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed (make test installs it)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1500})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    page.wait_for_function("document.body.dataset.drawnObservations !== undefined", timeout=60_000)
+    return page, errors
+
+
+def rendered(page) -> dict[str, dict]:
+    """Each plot: did plotly draw it (its SVG), for how many observations, with how many traces."""
+    return page.evaluate(
+        """ids => Object.fromEntries(ids.map(id => {
+            const e = document.getElementById(id);
+            return [id, {svg: !!e.querySelector('.main-svg'), rendered: Number(e.dataset.rendered),
+                         traces: Number(e.dataset.traces), points: e.querySelectorAll('.point').length}];
+        }))""",
+        list(PLOTS),
+    )
+
+
+def test_the_page_follows_a_running_campaign(browser, tmp_path):
+    campaign = quick_campaign(budget=10, instrument={"realtime": True, "count_time_s": 1.0})
+    campaign_file = tmp_path / "campaign.yaml"
+    campaign_file.write_text(yaml.safe_dump(campaign, sort_keys=False))
+    store, port = tmp_path / "store", free_port()
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "orchestrator",
+            "run",
+            str(campaign_file),
+            "--store",
+            str(store),
+            "--dashboard",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 60
+        while True:
+            assert run.poll() is None, run.communicate()
+            assert time.monotonic() < deadline, "the dashboard did not come up"
+            try:
+                if httpx.get(url + "api/state", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        page, errors = open_page(browser, url)
+        page.wait_for_function("Number(document.body.dataset.drawnObservations) >= 1", timeout=60_000)
+        first = int(page.evaluate("document.body.dataset.drawnObservations"))
+        assert page.locator("#status").inner_text() == "running"
+        # the page updates by itself (server-sent events), without a reload
+        page.wait_for_function(
+            f"Number(document.body.dataset.drawnObservations) >= {first + 2}", timeout=60_000
+        )
+        page.wait_for_function("Number(document.body.dataset.drawnObservations) >= 4", timeout=60_000)
+        page.wait_for_timeout(500)
+        now = int(page.evaluate("document.body.dataset.drawnObservations"))
+        assert page.locator("#budget").inner_text() == f"{now} / 10"
+        plots = rendered(page)
+        assert all(p["svg"] for p in plots.values()), plots
+        assert plots["ternary-mean"]["traces"] == 3  # model mean, measured spots, pending
+        assert plots["ternary-mean"]["points"] >= now  # measured spots and the model's grid drawn
+        assert plots["objective-space"]["points"] >= now
+        assert page.locator("#live").get_attribute("class") == "live on"
+        rows = page.locator("#events tbody tr").count()
+        assert rows > 4 * now
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-live.png"), full_page=True)
+        assert errors == []
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+        token = read_token(store)
+        assert out.count(token) == 1  # printed once, when the campaign started
+        assert re.search(rf"dashboard: http://127\.0\.0\.1:{port}/", out)
+        page.close()
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+
+
+def test_a_recorded_thin_film_campaign_shows_spectra_and_walks_step_by_step(browser, tmp_path, junkan):
+    campaign = yaml.safe_load(THIN_FILM.read_text())
+    campaign.update(budget=5)
+    campaign_file = tmp_path / "thin-film.yaml"
+    campaign_file.write_text(yaml.safe_dump(campaign, sort_keys=False))
+    result = junkan("run", campaign_file, "--store", tmp_path / "store")
+    assert result.exit_code == 0, result.output
+    with dashboard_server(tmp_path / "store") as url:
+        page, errors = open_page(browser, url + "/")
+        page.wait_for_function("document.getElementById('xafs').dataset.rendered === '5'", timeout=60_000)
+        plots = rendered(page)
+        assert all(p["svg"] for p in plots.values()), plots
+        assert plots["xrd"]["traces"] == 5 and plots["xafs"]["traces"] == 5  # one pattern per measurement
+        assert page.locator("#status").inner_text() == "finished"
+        assert page.locator("#live").get_attribute("class") == "live off"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-thin-film.png"), full_page=True)
+
+        page.locator("#step").fill("2")  # the slider: the campaign as it was after 2 measurements
+        page.wait_for_function("document.body.dataset.drawnObservations === '2'", timeout=60_000)
+        page.wait_for_function("document.getElementById('xrd').dataset.rendered === '2'", timeout=60_000)
+        assert page.locator("#step-label").inner_text() == "2 / 5"
+        assert not page.locator("#follow").is_checked()
+        plots = rendered(page)
+        assert plots["xrd"]["traces"] == 2 and plots["xafs"]["traces"] == 2
+        assert page.locator("#budget").inner_text() == "2 / 5"
+        assert page.locator("#status").inner_text() == "running"  # as it was then
+        assert page.locator("#events tbody tr").first.inner_text().split("\t")[2] == "Observed"
+        page.screenshot(path=str(ARTIFACTS / "dashboard-step-2.png"), full_page=True)
+        assert errors == []
+        page.close()
