@@ -1,11 +1,13 @@
 """Serving the dashboard: loopback by default, a loud warning for any other address."""
 
 import ipaddress
+import os
 import socket
 from pathlib import Path
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+NICENESS = 10
 
 
 def is_loopback(host: str) -> bool:
@@ -39,7 +41,9 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def serve(store: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-    """Serve until interrupted. Model fits use one thread: the campaign keeps the other core."""
+    """Serve until interrupted. The dashboard is the campaign's guest: its model fits use one
+    thread and it runs at a lower priority (nice 10), so its readers take what the loop leaves."""
+    os.nice(NICENESS)
     import torch
     import uvicorn
 
