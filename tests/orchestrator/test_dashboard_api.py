@@ -1,12 +1,14 @@
 """The dashboard's JSON API over real HTTP: every endpoint, the step fold, metrics, and control that
 only the holder of the campaign's token can use."""
 
+import json
 import stat
 import threading
 import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -16,6 +18,7 @@ from orchestrator.dashboard.server import exposure_warning, is_loopback
 from orchestrator.events import ModelUpdated, Observed
 from orchestrator.run_lock import is_running, run_lock
 from orchestrator.state import fold
+from simulators import hypervolume, pareto_mask
 from tests.orchestrator.dashboard_server import dashboard_server, loop_of, new_store, quick_campaign
 
 BUDGET = 6
@@ -267,6 +270,48 @@ def test_a_person_with_the_token_approves_pauses_resumes_and_stops_a_live_campai
     assert ("pause", "done") in taken and ("resume", "done") in taken and ("stop", "done") in taken
     assert sum(1 for c in taken if c == ("approve", "done")) >= paused_at + 1
     assert not is_running(store.path)
+
+
+def test_the_stream_says_when_the_log_grows(api, recorded):
+    n_events = len(_events(recorded))
+    with api.stream("GET", "/api/stream") as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines = stream.iter_lines()
+        assert next(lines) == "event: log"
+        news = json.loads(next(lines).removeprefix("data: "))
+    assert news == {
+        "n_events": n_events,
+        "n_observations": BUDGET,
+        "status": "finished",
+        "last_seq": n_events - 1,
+    }
+
+
+def test_two_objectives_give_a_front_and_a_rising_hypervolume(tmp_path):
+    campaign = quick_campaign(
+        budget=7,
+        space={"composition": {"Fe": [0.1, 0.9], "Co": [0.05, 0.6], "Ni": [0.05, 0.7]}},
+        objectives=[
+            {"name": "magnetization", "goal": "maximize", "threshold": 0.0},
+            {"name": "band_gap", "goal": "minimize", "threshold": 4.0},
+        ],
+        instrument={"world": "fe-co-ni-oxide"},
+        policy={"kind": "bayesian", "n_sobol": 4},
+    )
+    store = new_store(tmp_path / "store", campaign)
+    measured = loop_of(store).run().observations
+    with dashboard_server(store.path) as url, httpx.Client(base_url=url, timeout=60) as api:
+        data = api.get("/api/observations").json()
+        model = api.get("/api/model").json()
+    signed = np.array([[o.values["magnetization"], -o.values["band_gap"]] for o in measured])
+    assert data["reference_point"] == [0.0, 4.0]
+    assert data["pareto"] == [int(i) for i in np.flatnonzero(pareto_mask(signed))]
+    expected = [hypervolume(signed[: k + 1], np.array([0.0, -4.0])) for k in range(len(signed))]
+    assert data["hypervolume"] == pytest.approx(expected)
+    assert all(b >= a for a, b in zip(data["hypervolume"], data["hypervolume"][1:], strict=False))
+    assert data["hypervolume"][-1] > 0
+    assert set(model["outcomes"]) == {"magnetization", "band_gap"}  # one model per objective
+    assert set(model["grid"]) == {"Fe", "Co", "Ni"}
 
 
 def test_only_loopback_is_quiet():

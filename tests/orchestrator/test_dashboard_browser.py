@@ -70,7 +70,11 @@ def rendered(page) -> dict[str, dict]:
 
 
 def test_the_page_follows_a_running_campaign(browser, tmp_path):
-    campaign = quick_campaign(budget=10, instrument={"realtime": True, "count_time_s": 1.0})
+    campaign = quick_campaign(
+        budget=10,
+        instrument={"realtime": True, "count_time_s": 1.0, "inject_faults": {"nan": 0.3}},
+        faults={"reducer": {"action": "skip"}},
+    )
     campaign_file = tmp_path / "campaign.yaml"
     campaign_file.write_text(yaml.safe_dump(campaign, sort_keys=False))
     store, port = tmp_path / "store", free_port()
@@ -122,6 +126,11 @@ def test_the_page_follows_a_running_campaign(browser, tmp_path):
         assert page.locator("#live").get_attribute("class") == "live on"
         rows = page.locator("#events tbody tr").count()
         assert rows > 4 * now
+        page.wait_for_selector("#events tbody tr.fault", timeout=60_000)  # faults highlighted
+        faults = page.locator("#events tbody tr.fault")
+        assert faults.first.inner_text().split("\t")[2] == "Faulted"
+        assert "reducer fault (skip" in faults.first.inner_text()
+        assert page.locator("#faults").get_attribute("class") == "some"
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "dashboard-live.png"), full_page=True)
         assert errors == []
