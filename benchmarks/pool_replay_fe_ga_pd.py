@@ -38,13 +38,18 @@ def main() -> None:
         f"n to best (median): bayesian {result['n_to_best_median']}, "
         f"random {result['random_n_to_best_median']}; "
         f"AF {result['af_median']:.2f}; top 5 % found: {result['top5_fraction_at_budget']:.2f} vs "
-        f"{result['random_top5_fraction_at_budget']:.2f} (EF {result['ef_at_budget'] or 0:.2f}); "
+        f"{result['random_top5_fraction_at_budget']:.2f} (EF {_ef(result['ef_at_budget'])}); "
         f"runtime {result['runtime_s']:.0f} s"
     )
     for note in result.get("notes", []):
         print("note:", note)
     if args.json:
         print(json.dumps(result))
+
+
+def _ef(ef: float | None) -> str:
+    """EF is undefined (None) when random found none of the top 5 %: say so rather than print 0."""
+    return "undefined: random found none" if ef is None else f"{ef:.2f}"
 
 
 if __name__ == "__main__":
