@@ -85,7 +85,8 @@ def wait_for(url: str, timeout: float = 60) -> None:
             if httpx.get(url + "/api/state", timeout=5).status_code == 200:
                 return
         except httpx.TransportError:
-            pass
+            time.sleep(0.1)  # not listening yet
+            continue
         time.sleep(0.1)
     raise RuntimeError(f"no dashboard at {url}")
 

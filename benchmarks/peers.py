@@ -20,7 +20,6 @@ the grid is deterministic and runs once, in this process. The JSON holds every p
 """
 
 import argparse
-import csv
 import json
 import logging
 import math
@@ -40,8 +39,8 @@ from typing import Any
 
 import numpy as np
 from peer_agents import SEEDED_AGENTS, GridAgent, Problem, finest_lattice, lattice
+from pool_replay_fe_ga_pd import DATA, write_fe_ga_pd_csv
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fe-ga-pd"
 PROBLEMS = ("ternary-magnet", "fe-co-ni-oxide", "fe-ga-pd-pool")
 AGENTS = ("junkan", "ax", "baybe", "ucb", "random", "grid")
 FULL = {"seeds": 20, "budgets": (20, 50, 100)}
@@ -302,17 +301,10 @@ def world_setup(name: str) -> Setup:
 
 
 def pool_setup() -> Setup:
-    from instruments.recorded_pool import fe_ga_pd_table
     from orchestrator.pool_replay import design_space, load_pool
 
-    table = fe_ga_pd_table(DATA)
-    columns = {**table.conditions, **{k: v for k, v in table.results.items() if k != "dft_region"}}
     with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "fe-ga-pd.csv"
-        with path.open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(columns)
-            writer.writerows(zip(*columns.values(), strict=True))
+        path = write_fe_ga_pd_csv(Path(directory) / "fe-ga-pd.csv")
         pool = load_pool(path, ["Fe", "Ga", "Pd"], [("magnetization_signal", "max")])
     space, points, _ = design_space(pool)
     objective = pool.objectives[0]

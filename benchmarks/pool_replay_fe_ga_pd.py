@@ -17,20 +17,25 @@ from orchestrator.pool_replay import pool_replay
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fe-ga-pd"
 
 
+def write_fe_ga_pd_csv(path: Path) -> Path:
+    """The measured Fe-Ga-Pd table as the CSV `junkan replay --pool` reads (DFT labels left out)."""
+    table = fe_ga_pd_table(DATA)
+    columns = {**table.conditions, **{k: v for k, v in table.results.items() if k != "dft_region"}}
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        writer.writerows(zip(*columns.values(), strict=True))
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=int, default=60)
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    table = fe_ga_pd_table(DATA)
-    columns = {**table.conditions, **{k: v for k, v in table.results.items() if k != "dft_region"}}
     with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "fe-ga-pd.csv"
-        with path.open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(columns)
-            writer.writerows(zip(*columns.values(), strict=True))
+        path = write_fe_ga_pd_csv(Path(directory) / "fe-ga-pd.csv")
         result = pool_replay(
             path, ["Fe", "Ga", "Pd"], [("magnetization_signal", "max")], budget=args.budget, seeds=args.seeds
         )
