@@ -14,31 +14,37 @@ the grid is deterministic and runs once, in this process. The JSON holds every p
 
     .venv/bin/python benchmarks/peers.py [--quick] [--seeds 20] [--budgets 20,50,100]
         [--problems ternary-magnet,fe-co-ni-oxide,fe-ga-pd-pool] [--agents junkan,ax,baybe,ucb,random,grid]
-        [--workers 2] [--json] > result.json
+        [--workers 2] [--results DIR] [--stop-after SECONDS] [--json] > result.json
 
 --json prints one JSON document on stdout (the markdown table then goes to stderr, with progress).
+--results DIR keeps every finished campaign in DIR (`peer_results.py`) and reuses those run under the
+same code: the full run (~5 h here) is continued by running the same command again. --stop-after
+starts no campaign after that many seconds; a run left incomplete exits 3 and reports the seeds that
+every agent has finished, marked partial. Campaigns run seed by seed, every agent on a seed before
+the next seed, so a partial run is a smaller run of the same design.
 """
 
 import argparse
+import hashlib
 import json
-import logging
 import math
 import multiprocessing
 import os
 import platform
-import resource
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from peer_agents import SEEDED_AGENTS, GridAgent, Problem, finest_lattice, lattice
+from peer_agents import GridAgent, Problem, finest_lattice, lattice
+from peer_campaigns import Job, Trace, make_bench, run_agent, run_job
+from peer_results import ResultStore, fingerprint
 from pool_replay_fe_ga_pd import DATA, write_fe_ga_pd_csv
 
 PROBLEMS = ("ternary-magnet", "fe-co-ni-oxide", "fe-ga-pd-pool")
@@ -46,151 +52,13 @@ AGENTS = ("junkan", "ax", "baybe", "ucb", "random", "grid")
 FULL = {"seeds": 20, "budgets": (20, 50, 100)}
 QUICK = {"seeds": 3, "budgets": (10, 20)}
 MAX_WORKERS = 2  # the machine has 2 cores
-COST_ORDER = ("ax", "baybe", "junkan", "ucb", "random")  # slowest first, so the pool ends evenly
+COST_ORDER = ("ax", "baybe", "junkan", "ucb", "random")  # slowest first within a seed
 TOP_FRACTION = 0.05
 # 0.99 on a world: its fine structure (the ternary-magnet bump); 1.0 on the pool: the best row itself
 AF_LEVELS = {"world": (0.9, 0.99), "pool": (0.9, 1.0)}
 CELL_DIVISIONS = 100  # the 0.01 lattice whose cells define a world's top 5 %
 BEST_DIVISIONS = 200  # the 0.005 lattice giving a world's best value or hypervolume
-MOVED = 1e-6  # a measurement this far from what was asked was moved to a pool row
 PERCENTILES = (10, 90)
-
-
-# -- one campaign (in a worker process) -------------------------------------------------------------
-@dataclass(frozen=True)
-class Job:
-    problem: Problem
-    agent: str
-    seed: int
-    budget: int
-    world: str | None = None  # a simulated world's name, or
-    pool: Any = None  # the measured pool (`orchestrator.pool_replay.Pool`)
-
-
-@dataclass(frozen=True)
-class Measurement:
-    condition: dict[str, float]
-    values: dict[str, float]
-    variances: dict[str, float]
-    row: int | None  # the pool row measured
-    moved: float  # how far the condition is from what was asked
-
-
-@dataclass(frozen=True)
-class Trace:
-    """What one campaign did: the measured compositions (and pool rows), and what deciding cost."""
-
-    points: list[list[float]]
-    rows: list[int] | None
-    step_seconds: list[float]  # ask + tell wall time of each measurement
-    setup_seconds: float  # building the agent, its library imports included
-    moved: int  # measurements moved to a pool row other than the one asked
-    peak_rss_mb: float | None  # the worker process's peak resident memory (None: run in this process)
-    seconds: float
-
-
-class WorldBench:
-    """A simulated world counted for 1 s per quantity: values and variances as the lab reduces them."""
-
-    def __init__(self, problem: Problem, world: Any) -> None:
-        self.problem = problem
-        self.space = problem.space()
-        self.world = world
-
-    def measure(self, asked: Mapping[str, float]) -> Measurement:
-        x = self.space.project(self.space.as_point(asked))[0]  # rounding error: -1e-17 fractions
-        condition = self.space.as_dict(x)
-        values, variances = {}, {}
-        for name in self.problem.objectives:
-            readout = self.world.measure_counts(condition, name, 1.0)
-            scale = readout.counts_per_unit_s * readout.count_time_s
-            values[name] = (readout.counts - readout.background_counts) / scale
-            variances[name] = max(readout.counts, 1) / scale**2
-        moved = float(np.abs(x - self.space.as_point(asked)).max())
-        return Measurement(condition, values, variances, None, moved)
-
-
-class PoolBench:
-    """The measured pool: what is asked is measured at the nearest unmeasured row (in composition)."""
-
-    def __init__(self, problem: Problem, pool: Any) -> None:
-        from orchestrator.pool_replay import ReplicateServer
-
-        self.problem = problem
-        self.server = ReplicateServer(pool)
-
-    def measure(self, asked: Mapping[str, float]) -> Measurement:
-        assert self.problem.candidates is not None
-        available = self.server.available()
-        x = np.array([asked[e] for e in self.problem.elements])
-        distances = np.sqrt(((self.problem.candidates[available] - x) ** 2).sum(axis=1))
-        nearest = int(np.argmin(distances))
-        row = int(available[nearest])
-        values, variances = self.server.serve(row)
-        condition = dict(zip(self.problem.elements, map(float, self.problem.candidates[row]), strict=True))
-        return Measurement(condition, values, variances, row, float(distances[nearest]))
-
-
-def run_agent(bench: WorldBench | PoolBench, make_agent: Callable[[], Any], budget: int) -> Trace:
-    """The closed loop: ask, measure, tell, `budget` times; only ask and tell are timed."""
-    started = time.perf_counter()
-    agent = make_agent()
-    setup = time.perf_counter() - started
-    points, rows, steps, moved = [], [], [], 0
-    for _ in range(budget):
-        t0 = time.perf_counter()
-        asked = agent.ask()
-        asking = time.perf_counter() - t0
-        measured = bench.measure(asked)
-        t0 = time.perf_counter()
-        agent.tell(measured.condition, measured.values, measured.variances)
-        steps.append(asking + time.perf_counter() - t0)
-        points.append([measured.condition[e] for e in bench.problem.elements])
-        rows.append(measured.row)
-        moved += measured.moved > MOVED
-    return Trace(
-        points=points,
-        rows=None if rows[0] is None else rows,
-        step_seconds=steps,
-        setup_seconds=setup,
-        moved=moved,
-        peak_rss_mb=None,
-        seconds=time.perf_counter() - started,
-    )
-
-
-def make_bench(problem: Problem, seed: int, world: str | None, pool: Any) -> WorldBench | PoolBench:
-    if pool is not None:
-        return PoolBench(problem, pool)
-    from simulators import load_world
-
-    return WorldBench(problem, load_world(world, seed=seed))
-
-
-def run_job(job: Job) -> tuple[Job, Trace]:
-    """A worker's one task (a fresh process each): one agent, one seed, one problem."""
-    import torch
-
-    torch.set_num_threads(1)
-    # stderr is this benchmark's progress channel: the peers warn on every step (pandas, input scaling)
-    # and Ax logs every trial at INFO
-    warnings.simplefilter("ignore")
-    logging.disable(logging.INFO)
-    bench = make_bench(job.problem, job.seed, job.world, job.pool)
-    trace = run_agent(bench, lambda: SEEDED_AGENTS[job.agent](job.problem, job.seed), job.budget)
-    return job, replace(trace, peak_rss_mb=peak_rss_mb())
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory. Linux's ru_maxrss survives exec, so a spawned worker would
-    report its parent's peak if larger (it did: every worker showed the parent's 432 MB); VmHWM is the
-    high-water mark of this process image alone. ru_maxrss where /proc is missing."""
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    (line,) = [s for s in status.splitlines() if s.startswith("VmHWM:")]
-    return int(line.split()[1]) / 1024  # kB
 
 
 # -- problems and scoring (in this process) --------------------------------------------------------
@@ -466,35 +334,82 @@ def summarise_agent(
 
 # -- the run ----------------------------------------------------------------------------------------
 def jobs_for(setups: Mapping[str, Setup], agents: Sequence[str], seeds: int, budget: int) -> list[Job]:
+    """Seed by seed (every agent and problem on a seed before the next seed), so that a run stopped
+    early holds whole seeds; within a seed the slowest agent and problem first."""
     seeded = [a for a in COST_ORDER if a in agents]
     return [
         Job(setups[p].problem, a, s, budget, setups[p].world, setups[p].pool)
+        for s in range(seeds)
         for a in seeded
         for p in sorted(setups, key=lambda name: name != "fe-co-ni-oxide")  # the slowest problem first
-        for s in range(seeds)
     ]
 
 
-def run_jobs(jobs: list[Job], workers: int) -> dict[tuple[str, str, int], Trace]:
-    traces: dict[tuple[str, str, int], Trace] = {}
-    if not jobs:
-        return traces
+Key = tuple[str, str, int]  # (problem, agent, seed)
+
+
+def key_of(job: Job) -> Key:
+    return (job.problem.name, job.agent, job.seed)
+
+
+def run_jobs(
+    jobs: list[Job], workers: int, store: ResultStore | None = None, stop_after_s: float | None = None
+) -> dict[Key, Trace]:
+    """Each job in a fresh spawned process, `workers` at a time; with a store, stored campaigns are
+    reused and each finished one is stored at once; no job is started after `stop_after_s`."""
+    traces: dict[Key, Trace] = {}
+    todo = []
+    for job in jobs:
+        stored = store.load(job) if store is not None else None
+        if stored is not None:
+            traces[key_of(job)] = stored
+        else:
+            todo.append(job)
+    if store is not None:
+        print(
+            f"{len(traces)} of {len(jobs)} campaigns stored in {store.directory} (fingerprint "
+            f"{store.fingerprint}; {store.stale(jobs)} stored under other code, to be run again)",
+            file=sys.stderr,
+            flush=True,
+        )
     started = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(workers, maxtasksperchild=1) as processes:
-        for i, (job, trace) in enumerate(processes.imap_unordered(run_job, jobs, chunksize=1), start=1):
-            traces[(job.problem.name, job.agent, job.seed)] = trace
-            print(
-                f"[{i}/{len(jobs)} {time.perf_counter() - started:6.0f} s] {job.problem.name} {job.agent} "
-                f"seed {job.seed}: {trace.seconds:.1f} s, median step {np.median(trace.step_seconds):.3f} s, "
-                f"peak RSS {trace.peak_rss_mb:.0f} MB",
-                file=sys.stderr,
-                flush=True,
-            )
+    context = multiprocessing.get_context("spawn")
+    running: dict[Future, Job] = {}
+    done = 0
+    with ProcessPoolExecutor(workers, mp_context=context, max_tasks_per_child=1) as processes:
+        while todo or running:
+            in_time = stop_after_s is None or time.perf_counter() - started < stop_after_s
+            while todo and in_time and len(running) < workers:
+                job = todo.pop(0)
+                running[processes.submit(run_job, job)] = job
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                del running[future]
+                job, trace = future.result()
+                traces[key_of(job)] = trace
+                if store is not None:
+                    store.save(job, trace)
+                done += 1
+                print(
+                    f"[{done}/{done + len(todo) + len(running)} {time.perf_counter() - started:6.0f} s] "
+                    f"{job.problem.name} {job.agent} seed {job.seed}: {trace.seconds:.1f} s, median step "
+                    f"{np.median(trace.step_seconds):.3f} s, peak RSS {trace.peak_rss_mb:.0f} MB",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    if todo:
+        print(f"stopped after {stop_after_s} s: {len(todo)} campaigns not started", file=sys.stderr)
     return traces
 
 
 def problem_result(
-    setup: Setup, agents: Sequence[str], seeds: int, budgets: Sequence[int], traces: Mapping[tuple, Trace]
+    setup: Setup,
+    agents: Sequence[str],
+    seeds: Sequence[int],
+    budgets: Sequence[int],
+    traces: Mapping[Key, Trace],
 ) -> dict[str, Any]:
     everyone: dict[str, AgentRuns] = {}
     name = setup.problem.name
@@ -502,9 +417,11 @@ def problem_result(
         if agent == "grid":
             score, top = grid_curves(setup, budgets[-1])
             at_budgets = top[[b - 1 for b in budgets]]
-            everyone[agent] = AgentRuns(np.tile(score, (seeds, 1)), np.tile(at_budgets, (seeds, 1)), None)
+            everyone[agent] = AgentRuns(
+                np.tile(score, (len(seeds), 1)), np.tile(at_budgets, (len(seeds), 1)), None
+            )
             continue
-        runs = [traces[(name, agent, s)] for s in range(seeds)]
+        runs = [traces[(name, agent, s)] for s in seeds]
         everyone[agent] = AgentRuns(
             np.array([setup.scorer.curve(t) for t in runs]),
             np.array([[setup.scorer.top_fraction(t, b) for b in budgets] for t in runs]),
@@ -644,6 +561,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--agents", default=",".join(AGENTS))
     parser.add_argument("--workers", type=int, default=MAX_WORKERS)
     parser.add_argument("--json", action="store_true", help="print the result as one JSON document on stdout")
+    parser.add_argument("--results", type=Path, help="keep finished campaigns here and reuse them")
+    parser.add_argument("--stop-after", type=float, help="start no campaign after this many seconds")
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else FULL
     args.seeds = preset["seeds"] if args.seeds is None else args.seeds
@@ -657,6 +576,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"unknown problem(s) or agent(s) {unknown}; problems: {PROBLEMS}, agents: {AGENTS}")
     if args.seeds < 1 or args.workers < 1 or args.budgets[0] < 1:
         parser.error("seeds, workers and budgets must be >= 1")
+    if args.stop_after is not None and args.stop_after <= 0:
+        parser.error(f"--stop-after must be > 0 seconds, not {args.stop_after}")
     return args
 
 
@@ -671,32 +592,85 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def code_fingerprint(setups: Mapping[str, Setup]) -> str:
+    """What the stored campaigns must share: the code and packages (`peer_results.fingerprint`) and the
+    problems as set up here (the pool's rows and values, not where the data lie on this machine)."""
+    problems: dict[str, Any] = {}
+    for name, setup in setups.items():
+        problems[name] = {k: v for k, v in setup.description.items() if k != "data"}
+        if setup.problem.candidates is not None:
+            values = np.ascontiguousarray(setup.pool.means)
+            rows = np.ascontiguousarray(setup.problem.candidates)
+            problems[name]["rows_sha256"] = hashlib.sha256(rows.tobytes() + values.tobytes()).hexdigest()
+    return fingerprint(problems)
+
+
+def complete_seeds(traces: Mapping[Key, Trace], jobs: Sequence[Job], seeds: int) -> list[int]:
+    """The seeds that every agent has finished on every problem."""
+    missing = {j.seed for j in jobs if key_of(j) not in traces}
+    return [s for s in range(seeds) if s not in missing]
+
+
 def main() -> None:
     args = parse()
     started = time.perf_counter()
     workers = min(args.workers, MAX_WORKERS)
     setups = {p: build_setup(p) for p in args.problems}
     jobs = jobs_for(setups, args.agents, args.seeds, args.budgets[-1])
+    store = ResultStore(args.results, code_fingerprint(setups)) if args.results else None
     print(f"{len(jobs)} campaigns on {workers} workers", file=sys.stderr, flush=True)
-    traces = run_jobs(jobs, workers)
-    problems = {
-        p: problem_result(setups[p], args.agents, args.seeds, args.budgets, traces) for p in args.problems
-    }
-    rows = table_rows(problems, args.budgets)
+    load_at_start = os.getloadavg()
+    traces = run_jobs(jobs, workers, store, args.stop_after)
+    seeds = complete_seeds(traces, jobs, args.seeds)
     runtime = time.perf_counter() - started
+    ran_here = [t for k, t in traces.items() if t.started_unix >= time.time() - runtime]
+    if store is not None:
+        store.log_invocation(
+            command=sys.argv,
+            runtime_s=runtime,
+            campaigns_run=len(ran_here),
+            campaigns_stored=len(traces),
+            campaigns_total=len(jobs),
+            load_average_at_start=load_at_start,
+        )
+    if not seeds:
+        print(f"no seed complete yet ({len(traces)} of {len(jobs)} campaigns); run again", file=sys.stderr)
+        sys.exit(3)
+    partial = len(seeds) < args.seeds
+    problems = {p: problem_result(setups[p], args.agents, seeds, args.budgets, traces) for p in args.problems}
+    rows = table_rows(problems, args.budgets)
     notes = list(CAVEATS)
     if args.workers > MAX_WORKERS:
         notes.append(f"{args.workers} workers asked for; {MAX_WORKERS} ran")
+    if partial:
+        notes.append(
+            f"partial: {len(traces)} of {len(jobs)} campaigns done; figures over the {len(seeds)} seeds "
+            f"that every agent finished ({seeds}); run the same command again to continue"
+        )
+    used = [traces[key_of(j)] for j in jobs if j.seed in seeds]
     result = {
         "benchmark": "peers",
         "command": sys.argv,
         "quick": args.quick,
-        "seeds": list(range(args.seeds)),
+        "partial": partial,
+        "seeds": seeds,
+        "seeds_asked": args.seeds,
         "budgets": args.budgets,
         "agents": args.agents,
         "workers": workers,
         "runtime_s": runtime,
-        "machine": machine(),
+        "campaign_seconds_total": sum(t.seconds for t in used),
+        "campaigns_run_in_this_invocation": len(ran_here),
+        "store": None
+        if store is None
+        else {
+            "directory": str(args.results),
+            "fingerprint": store.fingerprint,
+            "invocations": store.invocations(),
+            "first_campaign_started_unix": min(t.started_unix for t in used),
+            "last_campaign_started_unix": max(t.started_unix for t in used),
+        },
+        "machine": {**machine(), "load_average_at_start": load_at_start},
         "definitions": DEFINITIONS,
         "agent_setups": {a: AGENT_SETUPS[a] for a in args.agents},
         "notes": notes,
@@ -704,12 +678,15 @@ def main() -> None:
         "table": rows,
     }
     table = markdown(rows)
-    print(f"{args.seeds} seeds, budgets {args.budgets}, runtime {runtime:.0f} s", file=sys.stderr)
+    state = f"PARTIAL ({len(traces)} of {len(jobs)} campaigns)" if partial else "complete"
+    print(f"{len(seeds)} seeds, budgets {args.budgets}, runtime {runtime:.0f} s, {state}", file=sys.stderr)
     if args.json:
         print(table, file=sys.stderr)
         print(json.dumps(jsonable(result)))
     else:
         print(table)
+    if partial:
+        sys.exit(3)
 
 
 if __name__ == "__main__":
