@@ -81,10 +81,6 @@ class ResultStore:
         )
         return Trace(**trace)
 
-    def stale(self, jobs: list[Job]) -> int:
-        """How many of these jobs have a stored campaign that cannot be reused."""
-        return sum(self.path(j).exists() and self.load(j) is None for j in jobs)
-
     def save(self, job: Job, trace: Trace) -> None:
         path = self.path(job)
         path.parent.mkdir(parents=True, exist_ok=True)

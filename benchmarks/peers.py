@@ -354,21 +354,23 @@ def key_of(job: Job) -> Key:
 
 def run_jobs(
     jobs: list[Job], workers: int, store: ResultStore | None = None, stop_after_s: float | None = None
-) -> dict[Key, Trace]:
+) -> tuple[dict[Key, Trace], int]:
     """Each job in a fresh spawned process, `workers` at a time; with a store, stored campaigns are
-    reused and each finished one is stored at once; no job is started after `stop_after_s`."""
+    reused and each finished one is stored at once; no job is started after `stop_after_s`. Returns
+    every trace and how many campaigns ran here."""
     traces: dict[Key, Trace] = {}
-    todo = []
+    todo, stale = [], 0
     for job in jobs:
         stored = store.load(job) if store is not None else None
         if stored is not None:
             traces[key_of(job)] = stored
         else:
             todo.append(job)
+            stale += store is not None and store.path(job).exists()
     if store is not None:
         print(
             f"{len(traces)} of {len(jobs)} campaigns stored in {store.directory} (fingerprint "
-            f"{store.fingerprint}; {store.stale(jobs)} stored under other code, to be run again)",
+            f"{store.fingerprint}; {stale} stored under other code, to be run again)",
             file=sys.stderr,
             flush=True,
         )
@@ -401,7 +403,7 @@ def run_jobs(
                 )
     if todo:
         print(f"stopped after {stop_after_s} s: {len(todo)} campaigns not started", file=sys.stderr)
-    return traces
+    return traces, done
 
 
 def problem_result(
@@ -492,7 +494,6 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "python": platform.python_version(),
-        "load_average_at_start": os.getloadavg(),
         "versions": {p: metadata.version(p) for p in packages},
     }
 
@@ -620,15 +621,14 @@ def main() -> None:
     store = ResultStore(args.results, code_fingerprint(setups)) if args.results else None
     print(f"{len(jobs)} campaigns on {workers} workers", file=sys.stderr, flush=True)
     load_at_start = os.getloadavg()
-    traces = run_jobs(jobs, workers, store, args.stop_after)
+    traces, ran_here = run_jobs(jobs, workers, store, args.stop_after)
     seeds = complete_seeds(traces, jobs, args.seeds)
     runtime = time.perf_counter() - started
-    ran_here = [t for k, t in traces.items() if t.started_unix >= time.time() - runtime]
     if store is not None:
         store.log_invocation(
             command=sys.argv,
             runtime_s=runtime,
-            campaigns_run=len(ran_here),
+            campaigns_run=ran_here,
             campaigns_stored=len(traces),
             campaigns_total=len(jobs),
             load_average_at_start=load_at_start,
@@ -660,7 +660,7 @@ def main() -> None:
         "workers": workers,
         "runtime_s": runtime,
         "campaign_seconds_total": sum(t.seconds for t in used),
-        "campaigns_run_in_this_invocation": len(ran_here),
+        "campaigns_run_in_this_invocation": ran_here,
         "store": None
         if store is None
         else {
