@@ -59,6 +59,7 @@ AF_LEVELS = {"world": (0.9, 0.99), "pool": (0.9, 1.0)}
 CELL_DIVISIONS = 100  # the 0.01 lattice whose cells define a world's top 5 %
 BEST_DIVISIONS = 200  # the 0.005 lattice giving a world's best value or hypervolume
 PERCENTILES = (10, 90)
+SAME_SPOT_DECIMALS = 3  # compositions equal to 0.001 count as one condition measured again
 
 
 # -- problems and scoring (in this process) --------------------------------------------------------
@@ -238,6 +239,14 @@ def grid_curves(setup: Setup, max_budget: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- statistics ---------------------------------------------------------------------------------------
+def distinct_conditions(trace: Trace, budget: int) -> int:
+    """How many different conditions the first `budget` measurements hold: an agent that measures one
+    spot again and again learns its noise, not the space."""
+    if trace.rows is not None:
+        return len(set(trace.rows[:budget]))
+    return len(np.unique(np.round(np.array(trace.points[:budget]), SAME_SPOT_DECIMALS), axis=0))
+
+
 def spread(values: Sequence[float]) -> dict[str, float]:
     """Median and p10-p90 across seeds."""
     v = np.asarray(values, dtype=float)
@@ -325,6 +334,9 @@ def summarise_agent(
             "max": float(max(t.peak_rss_mb for t in runs.traces)),
         },
         setup_s_median=float(np.median([t.setup_seconds for t in runs.traces])),
+        distinct_conditions_at_budget={
+            str(b): spread([distinct_conditions(t, b) for t in runs.traces]) for b in budgets
+        },
         seconds_per_seed=[t.seconds for t in runs.traces],
         moved_to_row_per_seed=[t.moved for t in runs.traces],
         step_seconds=[t.step_seconds for t in runs.traces],
@@ -457,6 +469,11 @@ def table_rows(problems: Mapping[str, dict], budgets: Sequence[int]) -> list[dic
                         "ef_vs_random": r.get("ef_vs_random", {}).get(str(b)),
                         "af90_vs_random": af.get("value"),
                         "af90_kind": af.get("kind"),
+                        "distinct_conditions_median": (
+                            r["distinct_conditions_at_budget"][str(b)]["median"]
+                            if "distinct_conditions_at_budget" in r
+                            else None
+                        ),
                         "latency_median_s": r["latency_s"]["median"] if "latency_s" in r else None,
                         "latency_p95_s": r["latency_s"]["p95"] if "latency_s" in r else None,
                         "peak_rss_mb_median": r["peak_rss_mb"]["median"] if "peak_rss_mb" in r else None,
@@ -472,8 +489,8 @@ def _fmt(value: float | None, spec: str = ".3f") -> str:
 def markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     lines = [
         "| problem | agent | n | score median (p10-p90) | junkan / peer | EF vs random | AF90 vs random "
-        "| latency median / p95 (s) | peak RSS (MB) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| distinct conditions | latency median / p95 (s) | peak RSS (MB) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     bound = {"exact": "", "lower bound": " (>=)", "upper bound": " (<=)"}
     for r in rows:
@@ -481,7 +498,8 @@ def markdown(rows: Sequence[Mapping[str, Any]]) -> str:
         lines.append(
             f"| {r['problem']} | {r['agent']} | {r['budget']} | {_fmt(r['score_median'])} "
             f"({_fmt(r['score_p10'])}-{_fmt(r['score_p90'])}) | {_fmt(r['ratio_junkan_over_peer_median'])} "
-            f"| {_fmt(r['ef_vs_random'], '.2f')} | {af} | {_fmt(r['latency_median_s'])} / "
+            f"| {_fmt(r['ef_vs_random'], '.2f')} | {af} | {_fmt(r['distinct_conditions_median'], '.0f')} "
+            f"| {_fmt(r['latency_median_s'])} / "
             f"{_fmt(r['latency_p95_s'])} | {_fmt(r['peak_rss_mb_median'], '.0f')} |"
         )
     return "\n".join(lines)
@@ -512,6 +530,9 @@ DEFINITIONS = {
     "0.01 lattice (top 5 % by true value, or the first Pareto fronts holding 5 %) holding a measurement",
     "ef_vs_random": "enhancement factor: the agent's median top-5 % fraction / random's at the same budget "
     "(None when random's median is 0)",
+    "distinct_conditions_at_budget": "median and p10-p90 across seeds of how many different conditions "
+    "(compositions equal to 0.001, or pool rows) the first n measurements hold; n minus this is how many "
+    "measurements repeated a condition already measured",
     "latency_s": "decision latency: wall time of ask + tell per measurement (model fitting included, "
     "library import and agent construction excluded), all steps of all seeds pooled; one torch thread",
     "peak_rss_mb": "peak resident memory (VmHWM; ru_maxrss survives exec and would show the parent's) of "
