@@ -59,7 +59,6 @@ AF_LEVELS = {"world": (0.9, 0.99), "pool": (0.9, 1.0)}
 CELL_DIVISIONS = 100  # the 0.01 lattice whose cells define a world's top 5 %
 BEST_DIVISIONS = 200  # the 0.005 lattice giving a world's best value or hypervolume
 PERCENTILES = (10, 90)
-SAME_SPOT_DECIMALS = 3  # compositions equal to 0.001 count as one condition measured again
 
 
 # -- problems and scoring (in this process) --------------------------------------------------------
@@ -87,6 +86,11 @@ class Scorer:
     def top_fraction(self, trace: Trace, budget: int) -> float:
         found = set(self.cells(trace)[:budget].tolist()) & set(np.flatnonzero(self.top).tolist())
         return len(found) / int(self.top.sum())
+
+    def distinct_cells(self, trace: Trace, budget: int) -> int:
+        """How many different cells the first `budget` measurements hold: an agent that measures one
+        spot again and again learns its noise, not the space."""
+        return len(set(self.cells(trace)[:budget].tolist()))
 
 
 @dataclass(frozen=True)
@@ -239,14 +243,6 @@ def grid_curves(setup: Setup, max_budget: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- statistics ---------------------------------------------------------------------------------------
-def distinct_conditions(trace: Trace, budget: int) -> int:
-    """How many different conditions the first `budget` measurements hold: an agent that measures one
-    spot again and again learns its noise, not the space."""
-    if trace.rows is not None:
-        return len(set(trace.rows[:budget]))
-    return len(np.unique(np.round(np.array(trace.points[:budget]), SAME_SPOT_DECIMALS), axis=0))
-
-
 def spread(values: Sequence[float]) -> dict[str, float]:
     """Median and p10-p90 across seeds."""
     v = np.asarray(values, dtype=float)
@@ -276,6 +272,7 @@ class AgentRuns:
     curves: np.ndarray  # (seeds, max_budget) normalised score after each measurement
     top: np.ndarray  # (seeds, len(budgets)) fraction of the top 5 % measured by each budget
     traces: list[Trace] | None  # None for the grid
+    distinct: np.ndarray | None = None  # (seeds, len(budgets)) different cells measured by each budget
 
 
 def summarise_agent(
@@ -317,6 +314,10 @@ def summarise_agent(
             str(b): float(agent_top[i] / random_top[i]) if random_top[i] > 0 else None
             for i, b in enumerate(budgets)
         }
+    if runs.distinct is not None:
+        result["distinct_conditions_at_budget"] = {
+            str(b): spread(runs.distinct[:, i]) for i, b in enumerate(budgets)
+        }
     if runs.traces is None:
         result.update(deterministic=True, curves=[runs.curves[0].tolist()])
         return result
@@ -334,9 +335,6 @@ def summarise_agent(
             "max": float(max(t.peak_rss_mb for t in runs.traces)),
         },
         setup_s_median=float(np.median([t.setup_seconds for t in runs.traces])),
-        distinct_conditions_at_budget={
-            str(b): spread([distinct_conditions(t, b) for t in runs.traces]) for b in budgets
-        },
         seconds_per_seed=[t.seconds for t in runs.traces],
         moved_to_row_per_seed=[t.moved for t in runs.traces],
         step_seconds=[t.step_seconds for t in runs.traces],
@@ -440,6 +438,7 @@ def problem_result(
             np.array([setup.scorer.curve(t) for t in runs]),
             np.array([[setup.scorer.top_fraction(t, b) for b in budgets] for t in runs]),
             runs,
+            np.array([[setup.scorer.distinct_cells(t, b) for b in budgets] for t in runs]),
         )
     levels = AF_LEVELS[setup.description["kind"]]
     return {
@@ -531,7 +530,7 @@ DEFINITIONS = {
     "ef_vs_random": "enhancement factor: the agent's median top-5 % fraction / random's at the same budget "
     "(None when random's median is 0)",
     "distinct_conditions_at_budget": "median and p10-p90 across seeds of how many different conditions "
-    "(compositions equal to 0.001, or pool rows) the first n measurements hold; n minus this is how many "
+    "(cells of the 0.01 lattice, or pool rows) the first n measurements hold; n minus this is how many "
     "measurements repeated a condition already measured",
     "latency_s": "decision latency: wall time of ask + tell per measurement (model fitting included, "
     "library import and agent construction excluded), all steps of all seeds pooled; one torch thread",
