@@ -18,7 +18,7 @@ the grid is deterministic and runs once, in this process. The JSON holds every p
 
 --json prints one JSON document on stdout (the markdown table then goes to stderr, with progress).
 --results DIR keeps every finished campaign in DIR (`peer_results.py`) and reuses those run under the
-same code: the full run (~5 h here) is continued by running the same command again. --stop-after
+same code: the full run (~9.5 h here) is continued by running the same command again. --stop-after
 starts no campaign after that many seconds; a run left incomplete exits 3 and reports the seeds that
 every agent has finished, marked partial. Campaigns run seed by seed, every agent on a seed before
 the next seed, so a partial run is a smaller run of the same design.
@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from peer_agents import GridAgent, Problem, finest_lattice, lattice
 from peer_campaigns import Job, Trace, make_bench, run_agent, run_job
-from peer_results import ResultStore, fingerprint
+from peer_results import SHARED_SOURCES, ResultStore, agent_fingerprints, fingerprint
 from pool_replay_fe_ga_pd import DATA, write_fe_ga_pd_csv
 
 PROBLEMS = ("ternary-magnet", "fe-co-ni-oxide", "fe-ga-pd-pool")
@@ -379,8 +379,8 @@ def run_jobs(
             stale += store is not None and store.path(job).exists()
     if store is not None:
         print(
-            f"{len(traces)} of {len(jobs)} campaigns stored in {store.directory} (fingerprint "
-            f"{store.fingerprint}; {stale} stored under other code, to be run again)",
+            f"{len(traces)} of {len(jobs)} campaigns stored in {store.directory} (fingerprints "
+            f"{store.fingerprints}; {stale} stored under other code, to be run again)",
             file=sys.stderr,
             flush=True,
         )
@@ -613,9 +613,10 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def code_fingerprint(setups: Mapping[str, Setup]) -> str:
-    """What the stored campaigns must share: the code and packages (`peer_results.fingerprint`) and the
-    problems as set up here (the pool's rows and values, not where the data lie on this machine)."""
+def open_store(directory: Path, setups: Mapping[str, Setup], agents: Sequence[str]) -> ResultStore:
+    """The store, with what a stored campaign must share with this run: the code and packages
+    (`peer_results.fingerprint`) and the problems as set up here (the pool's rows and values, not
+    where the data lie on this machine)."""
     problems: dict[str, Any] = {}
     for name, setup in setups.items():
         problems[name] = {k: v for k, v in setup.description.items() if k != "data"}
@@ -623,7 +624,7 @@ def code_fingerprint(setups: Mapping[str, Setup]) -> str:
             values = np.ascontiguousarray(setup.pool.means)
             rows = np.ascontiguousarray(setup.problem.candidates)
             problems[name]["rows_sha256"] = hashlib.sha256(rows.tobytes() + values.tobytes()).hexdigest()
-    return fingerprint(problems)
+    return ResultStore(directory, agent_fingerprints(problems, agents), fingerprint(problems, SHARED_SOURCES))
 
 
 def complete_seeds(traces: Mapping[Key, Trace], jobs: Sequence[Job], seeds: int) -> list[int]:
@@ -638,7 +639,7 @@ def main() -> None:
     workers = min(args.workers, MAX_WORKERS)
     setups = {p: build_setup(p) for p in args.problems}
     jobs = jobs_for(setups, args.agents, args.seeds, args.budgets[-1])
-    store = ResultStore(args.results, code_fingerprint(setups)) if args.results else None
+    store = open_store(args.results, setups, args.agents) if args.results else None
     print(f"{len(jobs)} campaigns on {workers} workers", file=sys.stderr, flush=True)
     load_at_start = os.getloadavg()
     traces, ran_here = run_jobs(jobs, workers, store, args.stop_after)
@@ -685,7 +686,7 @@ def main() -> None:
         if store is None
         else {
             "directory": str(args.results),
-            "fingerprint": store.fingerprint,
+            "fingerprints": store.fingerprints,
             "invocations": store.invocations(),
             "first_campaign_started_unix": min(t.started_unix for t in used),
             "last_campaign_started_unix": max(t.started_unix for t in used),
