@@ -27,14 +27,19 @@ from peer_campaigns import Job, Trace
 
 ROOT = Path(__file__).resolve().parents[1]
 # the code every campaign's measurements depend on: the harness, the agents' adapters, the worlds, the
-# pool, and junkan's design space, which is every agent's geometry (the aggregation in peers.py is not
-# here: changing it keeps what was run)
-HARNESS = (
+# pool (with the reduction that makes its table from the patterns), and junkan's design space, which
+# is every agent's geometry (the aggregation in peers.py is not here: changing it keeps what was run)
+RUNNERS = (
     "benchmarks/peer_campaigns.py",
     "benchmarks/peer_agents.py",
     "benchmarks/pool_replay_fe_ga_pd.py",
     "orchestrator/pool_replay.py",
     "instruments/recorded_pool.py",
+)
+HARNESS = (
+    *RUNNERS,
+    "instruments/xrd_phase_mapping.py",
+    "instruments/reduction.py",
     "policies/space.py",
     "simulators",
 )
@@ -45,15 +50,7 @@ AGENT_SOURCES: dict[str, tuple[str, ...]] = {
     "ucb": ("policies/sobol.py", "policies/proposal.py"),
 }
 # campaigns stored before the fingerprint was per agent carry one over these (see `ResultStore.load`)
-SHARED_SOURCES = (
-    "benchmarks/peer_campaigns.py",
-    "benchmarks/peer_agents.py",
-    "benchmarks/pool_replay_fe_ga_pd.py",
-    "orchestrator/pool_replay.py",
-    "instruments/recorded_pool.py",
-    "policies",
-    "simulators",
-)
+SHARED_SOURCES = (*RUNNERS, "policies", "simulators")
 PACKAGES = ("torch", "botorch", "gpytorch", "ax-platform", "baybe", "numpy", "scipy", "pandas", "xraydb")
 
 
