@@ -1,13 +1,15 @@
 """Finished campaigns of a `benchmarks/peers.py` run, kept on disk so that a run longer than a working
-session (the full run is ~5 h on 2 cores, Ax alone more than half of it) is continued where it
+session (the full run is ~9.5 h on 2 cores, Ax alone more than half of it) is continued where it
 stopped instead of started again.
 
 Each campaign is one JSON file, written atomically when its worker returns. It carries a fingerprint
-of everything that decides what a campaign measures (the agents' and harness's code, junkan's
-policies and simulators, the pool and world definitions, the versions of the numerical packages);
-a stored campaign is reused only under the same fingerprint, so a continued run is the same run as
-one that never stopped. A stored campaign longer than asked serves a shorter budget by its prefix
-(every agent is sequential, so its first n measurements do not depend on the budget).
+of everything that decides what its agent measures (the harness's and the agents' code, the
+simulators, the pool and world definitions, the versions of the numerical packages, and, for junkan,
+its policies); a stored campaign is reused only under the same fingerprint, so a continued run is the
+same run as one that never stopped. The fingerprint is per agent so that a change to junkan's
+policies re-runs junkan's campaigns (~5 min a seed), not Ax's (~35 min a seed) as well. A stored
+campaign longer than asked serves a shorter budget by its prefix (every agent is sequential, so its
+first n measurements do not depend on the budget).
 """
 
 import hashlib
@@ -15,6 +17,7 @@ import json
 import os
 import socket
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
@@ -23,24 +26,38 @@ from typing import Any
 from peer_campaigns import Job, Trace
 
 ROOT = Path(__file__).resolve().parents[1]
-# the code a campaign's measurements depend on (the aggregation in peers.py is not here: changing it
-# keeps what was run)
-FINGERPRINTED = (
+# the code every campaign's measurements depend on: the harness, the agents' adapters, the worlds, the
+# pool (with the reduction that makes its table from the patterns), and junkan's design space, which
+# is every agent's geometry (the aggregation in peers.py is not here: changing it keeps what was run)
+RUNNERS = (
     "benchmarks/peer_campaigns.py",
     "benchmarks/peer_agents.py",
     "benchmarks/pool_replay_fe_ga_pd.py",
     "orchestrator/pool_replay.py",
     "instruments/recorded_pool.py",
-    "policies",
+)
+HARNESS = (
+    *RUNNERS,
+    "instruments/xrd_phase_mapping.py",
+    "instruments/reduction.py",
+    "policies/space.py",
     "simulators",
 )
+# what an agent's decisions depend on beyond the harness: junkan's whole policies package; the UCB
+# agent's first points are junkan's Sobol sampler
+AGENT_SOURCES: dict[str, tuple[str, ...]] = {
+    "junkan": ("policies",),
+    "ucb": ("policies/sobol.py", "policies/proposal.py"),
+}
+# campaigns stored before the fingerprint was per agent carry one over these (see `ResultStore.load`)
+SHARED_SOURCES = (*RUNNERS, "policies", "simulators")
 PACKAGES = ("torch", "botorch", "gpytorch", "ax-platform", "baybe", "numpy", "scipy", "pandas", "xraydb")
 
 
-def fingerprint(problem_descriptions: dict[str, Any]) -> str:
-    """sha256 over the fingerprinted sources, the package versions and the problems as set up."""
+def fingerprint(problem_descriptions: dict[str, Any], sources: tuple[str, ...]) -> str:
+    """sha256 over the sources, the package versions and the problems as set up."""
     digest = hashlib.sha256()
-    for name in FINGERPRINTED:
+    for name in sources:
         path = ROOT / name
         files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
         for file in files:
@@ -51,13 +68,21 @@ def fingerprint(problem_descriptions: dict[str, Any]) -> str:
     return digest.hexdigest()[:16]
 
 
+def agent_fingerprints(problem_descriptions: dict[str, Any], agents: Iterable[str]) -> dict[str, str]:
+    """Each agent's fingerprint: the harness and its own sources."""
+    return {a: fingerprint(problem_descriptions, HARNESS + AGENT_SOURCES.get(a, ())) for a in agents}
+
+
 class ResultStore:
     """`DIR/PROBLEM/AGENT/seed-NN.json`, one per finished campaign, and `DIR/invocations.jsonl`, one
     line per invocation of the run (when, where, how many campaigns it ran)."""
 
-    def __init__(self, directory: Path, print_: str) -> None:
+    def __init__(self, directory: Path, prints: Mapping[str, str], shared: str | None = None) -> None:
+        """`prints`: each agent's fingerprint; `shared`: the one-for-all fingerprint of the code as it
+        is now, under which campaigns stored before per-agent fingerprints were run."""
         self.directory = Path(directory)
-        self.fingerprint = print_
+        self.fingerprints = dict(prints)
+        self.shared = shared
         self.directory.mkdir(parents=True, exist_ok=True)
 
     def path(self, job: Job) -> Path:
@@ -65,12 +90,17 @@ class ResultStore:
 
     def load(self, job: Job) -> Trace | None:
         """The stored campaign for this job, cut to its budget; None when absent, run under another
-        fingerprint, or shorter than the budget."""
+        fingerprint, or shorter than the budget. A campaign stored under the shared fingerprint of
+        the code as it is now ran under this code, and is stamped with its agent's fingerprint."""
         path = self.path(job)
         if not path.exists():
             return None
         stored = json.loads(path.read_text())
-        if stored["fingerprint"] != self.fingerprint or len(stored["trace"]["points"]) < job.budget:
+        wanted = self.fingerprints[job.agent]
+        if self.shared is not None and stored["fingerprint"] == self.shared:
+            stored["fingerprint"] = wanted
+            self._write(path, stored)
+        if stored["fingerprint"] != wanted or len(stored["trace"]["points"]) < job.budget:
             return None
         trace = stored["trace"]
         n = job.budget
@@ -89,10 +119,14 @@ class ResultStore:
             "agent": job.agent,
             "seed": job.seed,
             "budget": job.budget,
-            "fingerprint": self.fingerprint,
+            "fingerprint": self.fingerprints[job.agent],
             "host": socket.gethostname(),
             "trace": asdict(trace),
         }
+        self._write(path, record)
+
+    @staticmethod
+    def _write(path: Path, record: dict[str, Any]) -> None:
         partial = path.with_suffix(".json.partial")
         partial.write_text(json.dumps(record))
         os.replace(partial, path)  # a campaign is there whole or not at all

@@ -18,7 +18,7 @@ the grid is deterministic and runs once, in this process. The JSON holds every p
 
 --json prints one JSON document on stdout (the markdown table then goes to stderr, with progress).
 --results DIR keeps every finished campaign in DIR (`peer_results.py`) and reuses those run under the
-same code: the full run (~5 h here) is continued by running the same command again. --stop-after
+same code: the full run (~9.5 h here) is continued by running the same command again. --stop-after
 starts no campaign after that many seconds; a run left incomplete exits 3 and reports the seeds that
 every agent has finished, marked partial. Campaigns run seed by seed, every agent on a seed before
 the next seed, so a partial run is a smaller run of the same design.
@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from peer_agents import GridAgent, Problem, finest_lattice, lattice
 from peer_campaigns import Job, Trace, make_bench, run_agent, run_job
-from peer_results import ResultStore, fingerprint
+from peer_results import SHARED_SOURCES, ResultStore, agent_fingerprints, fingerprint
 from pool_replay_fe_ga_pd import DATA, write_fe_ga_pd_csv
 
 PROBLEMS = ("ternary-magnet", "fe-co-ni-oxide", "fe-ga-pd-pool")
@@ -59,7 +59,6 @@ AF_LEVELS = {"world": (0.9, 0.99), "pool": (0.9, 1.0)}
 CELL_DIVISIONS = 100  # the 0.01 lattice whose cells define a world's top 5 %
 BEST_DIVISIONS = 200  # the 0.005 lattice giving a world's best value or hypervolume
 PERCENTILES = (10, 90)
-SAME_SPOT_DECIMALS = 3  # compositions equal to 0.001 count as one condition measured again
 
 
 # -- problems and scoring (in this process) --------------------------------------------------------
@@ -87,6 +86,11 @@ class Scorer:
     def top_fraction(self, trace: Trace, budget: int) -> float:
         found = set(self.cells(trace)[:budget].tolist()) & set(np.flatnonzero(self.top).tolist())
         return len(found) / int(self.top.sum())
+
+    def distinct_cells(self, trace: Trace, budget: int) -> int:
+        """How many different cells the first `budget` measurements hold: an agent that measures one
+        spot again and again learns its noise, not the space."""
+        return len(set(self.cells(trace)[:budget].tolist()))
 
 
 @dataclass(frozen=True)
@@ -239,14 +243,6 @@ def grid_curves(setup: Setup, max_budget: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- statistics ---------------------------------------------------------------------------------------
-def distinct_conditions(trace: Trace, budget: int) -> int:
-    """How many different conditions the first `budget` measurements hold: an agent that measures one
-    spot again and again learns its noise, not the space."""
-    if trace.rows is not None:
-        return len(set(trace.rows[:budget]))
-    return len(np.unique(np.round(np.array(trace.points[:budget]), SAME_SPOT_DECIMALS), axis=0))
-
-
 def spread(values: Sequence[float]) -> dict[str, float]:
     """Median and p10-p90 across seeds."""
     v = np.asarray(values, dtype=float)
@@ -276,6 +272,7 @@ class AgentRuns:
     curves: np.ndarray  # (seeds, max_budget) normalised score after each measurement
     top: np.ndarray  # (seeds, len(budgets)) fraction of the top 5 % measured by each budget
     traces: list[Trace] | None  # None for the grid
+    distinct: np.ndarray | None = None  # (seeds, len(budgets)) different cells measured by each budget
 
 
 def summarise_agent(
@@ -317,6 +314,10 @@ def summarise_agent(
             str(b): float(agent_top[i] / random_top[i]) if random_top[i] > 0 else None
             for i, b in enumerate(budgets)
         }
+    if runs.distinct is not None:
+        result["distinct_conditions_at_budget"] = {
+            str(b): spread(runs.distinct[:, i]) for i, b in enumerate(budgets)
+        }
     if runs.traces is None:
         result.update(deterministic=True, curves=[runs.curves[0].tolist()])
         return result
@@ -334,9 +335,6 @@ def summarise_agent(
             "max": float(max(t.peak_rss_mb for t in runs.traces)),
         },
         setup_s_median=float(np.median([t.setup_seconds for t in runs.traces])),
-        distinct_conditions_at_budget={
-            str(b): spread([distinct_conditions(t, b) for t in runs.traces]) for b in budgets
-        },
         seconds_per_seed=[t.seconds for t in runs.traces],
         moved_to_row_per_seed=[t.moved for t in runs.traces],
         step_seconds=[t.step_seconds for t in runs.traces],
@@ -381,8 +379,8 @@ def run_jobs(
             stale += store is not None and store.path(job).exists()
     if store is not None:
         print(
-            f"{len(traces)} of {len(jobs)} campaigns stored in {store.directory} (fingerprint "
-            f"{store.fingerprint}; {stale} stored under other code, to be run again)",
+            f"{len(traces)} of {len(jobs)} campaigns stored in {store.directory} (fingerprints "
+            f"{store.fingerprints}; {stale} stored under other code, to be run again)",
             file=sys.stderr,
             flush=True,
         )
@@ -440,6 +438,7 @@ def problem_result(
             np.array([setup.scorer.curve(t) for t in runs]),
             np.array([[setup.scorer.top_fraction(t, b) for b in budgets] for t in runs]),
             runs,
+            np.array([[setup.scorer.distinct_cells(t, b) for b in budgets] for t in runs]),
         )
     levels = AF_LEVELS[setup.description["kind"]]
     return {
@@ -531,7 +530,7 @@ DEFINITIONS = {
     "ef_vs_random": "enhancement factor: the agent's median top-5 % fraction / random's at the same budget "
     "(None when random's median is 0)",
     "distinct_conditions_at_budget": "median and p10-p90 across seeds of how many different conditions "
-    "(compositions equal to 0.001, or pool rows) the first n measurements hold; n minus this is how many "
+    "(cells of the 0.01 lattice, or pool rows) the first n measurements hold; n minus this is how many "
     "measurements repeated a condition already measured",
     "latency_s": "decision latency: wall time of ask + tell per measurement (model fitting included, "
     "library import and agent construction excluded), all steps of all seeds pooled; one torch thread",
@@ -614,9 +613,10 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def code_fingerprint(setups: Mapping[str, Setup]) -> str:
-    """What the stored campaigns must share: the code and packages (`peer_results.fingerprint`) and the
-    problems as set up here (the pool's rows and values, not where the data lie on this machine)."""
+def open_store(directory: Path, setups: Mapping[str, Setup], agents: Sequence[str]) -> ResultStore:
+    """The store, with what a stored campaign must share with this run: the code and packages
+    (`peer_results.fingerprint`) and the problems as set up here (the pool's rows and values, not
+    where the data lie on this machine)."""
     problems: dict[str, Any] = {}
     for name, setup in setups.items():
         problems[name] = {k: v for k, v in setup.description.items() if k != "data"}
@@ -624,7 +624,7 @@ def code_fingerprint(setups: Mapping[str, Setup]) -> str:
             values = np.ascontiguousarray(setup.pool.means)
             rows = np.ascontiguousarray(setup.problem.candidates)
             problems[name]["rows_sha256"] = hashlib.sha256(rows.tobytes() + values.tobytes()).hexdigest()
-    return fingerprint(problems)
+    return ResultStore(directory, agent_fingerprints(problems, agents), fingerprint(problems, SHARED_SOURCES))
 
 
 def complete_seeds(traces: Mapping[Key, Trace], jobs: Sequence[Job], seeds: int) -> list[int]:
@@ -639,7 +639,7 @@ def main() -> None:
     workers = min(args.workers, MAX_WORKERS)
     setups = {p: build_setup(p) for p in args.problems}
     jobs = jobs_for(setups, args.agents, args.seeds, args.budgets[-1])
-    store = ResultStore(args.results, code_fingerprint(setups)) if args.results else None
+    store = open_store(args.results, setups, args.agents) if args.results else None
     print(f"{len(jobs)} campaigns on {workers} workers", file=sys.stderr, flush=True)
     load_at_start = os.getloadavg()
     traces, ran_here = run_jobs(jobs, workers, store, args.stop_after)
@@ -686,7 +686,7 @@ def main() -> None:
         if store is None
         else {
             "directory": str(args.results),
-            "fingerprint": store.fingerprint,
+            "fingerprints": store.fingerprints,
             "invocations": store.invocations(),
             "first_campaign_started_unix": min(t.started_unix for t in used),
             "last_campaign_started_unix": max(t.started_unix for t in used),
