@@ -29,15 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # the code every campaign's measurements depend on: the harness, the agents' adapters, the worlds, the
 # pool (with the reduction that makes its table from the patterns), and junkan's design space, which
 # is every agent's geometry (the aggregation in peers.py is not here: changing it keeps what was run)
-RUNNERS = (
+HARNESS = (
     "benchmarks/peer_campaigns.py",
     "benchmarks/peer_agents.py",
     "benchmarks/pool_replay_fe_ga_pd.py",
     "orchestrator/pool_replay.py",
     "instruments/recorded_pool.py",
-)
-HARNESS = (
-    *RUNNERS,
     "instruments/xrd_phase_mapping.py",
     "instruments/reduction.py",
     "policies/space.py",
@@ -49,8 +46,6 @@ AGENT_SOURCES: dict[str, tuple[str, ...]] = {
     "junkan": ("policies",),
     "ucb": ("policies/sobol.py", "policies/proposal.py"),
 }
-# campaigns stored before the fingerprint was per agent carry one over these (see `ResultStore.load`)
-SHARED_SOURCES = (*RUNNERS, "policies", "simulators")
 PACKAGES = ("torch", "botorch", "gpytorch", "ax-platform", "baybe", "numpy", "scipy", "pandas", "xraydb")
 
 
@@ -77,12 +72,9 @@ class ResultStore:
     """`DIR/PROBLEM/AGENT/seed-NN.json`, one per finished campaign, and `DIR/invocations.jsonl`, one
     line per invocation of the run (when, where, how many campaigns it ran)."""
 
-    def __init__(self, directory: Path, prints: Mapping[str, str], shared: str | None = None) -> None:
-        """`prints`: each agent's fingerprint; `shared`: the one-for-all fingerprint of the code as it
-        is now, under which campaigns stored before per-agent fingerprints were run."""
+    def __init__(self, directory: Path, prints: Mapping[str, str]) -> None:
         self.directory = Path(directory)
-        self.fingerprints = dict(prints)
-        self.shared = shared
+        self.fingerprints = dict(prints)  # per agent
         self.directory.mkdir(parents=True, exist_ok=True)
 
     def path(self, job: Job) -> Path:
@@ -90,17 +82,15 @@ class ResultStore:
 
     def load(self, job: Job) -> Trace | None:
         """The stored campaign for this job, cut to its budget; None when absent, run under another
-        fingerprint, or shorter than the budget. A campaign stored under the shared fingerprint of
-        the code as it is now ran under this code, and is stamped with its agent's fingerprint."""
+        fingerprint, or shorter than the budget."""
         path = self.path(job)
         if not path.exists():
             return None
         stored = json.loads(path.read_text())
-        wanted = self.fingerprints[job.agent]
-        if self.shared is not None and stored["fingerprint"] == self.shared:
-            stored["fingerprint"] = wanted
-            self._write(path, stored)
-        if stored["fingerprint"] != wanted or len(stored["trace"]["points"]) < job.budget:
+        if (
+            stored["fingerprint"] != self.fingerprints[job.agent]
+            or len(stored["trace"]["points"]) < job.budget
+        ):
             return None
         trace = stored["trace"]
         n = job.budget
@@ -123,10 +113,6 @@ class ResultStore:
             "host": socket.gethostname(),
             "trace": asdict(trace),
         }
-        self._write(path, record)
-
-    @staticmethod
-    def _write(path: Path, record: dict[str, Any]) -> None:
         partial = path.with_suffix(".json.partial")
         partial.write_text(json.dumps(record))
         os.replace(partial, path)  # a campaign is there whole or not at all

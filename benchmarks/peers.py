@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from peer_agents import GridAgent, Problem, finest_lattice, lattice
 from peer_campaigns import Job, Trace, make_bench, run_agent, run_job
-from peer_results import SHARED_SOURCES, ResultStore, agent_fingerprints, fingerprint
+from peer_results import ResultStore, agent_fingerprints
 from pool_replay_fe_ga_pd import DATA, write_fe_ga_pd_csv
 
 PROBLEMS = ("ternary-magnet", "fe-co-ni-oxide", "fe-ga-pd-pool")
@@ -624,7 +624,7 @@ def open_store(directory: Path, setups: Mapping[str, Setup], agents: Sequence[st
             values = np.ascontiguousarray(setup.pool.means)
             rows = np.ascontiguousarray(setup.problem.candidates)
             problems[name]["rows_sha256"] = hashlib.sha256(rows.tobytes() + values.tobytes()).hexdigest()
-    return ResultStore(directory, agent_fingerprints(problems, agents), fingerprint(problems, SHARED_SOURCES))
+    return ResultStore(directory, agent_fingerprints(problems, agents))
 
 
 def complete_seeds(traces: Mapping[Key, Trace], jobs: Sequence[Job], seeds: int) -> list[int]:
