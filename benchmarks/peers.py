@@ -275,6 +275,13 @@ class AgentRuns:
     distinct: np.ndarray | None = None  # (seeds, len(budgets)) different cells measured by each budget
 
 
+def paired_outcomes(junkan: np.ndarray, peer: np.ndarray) -> list[int]:
+    """Seeds where junkan's score is above, below and level with the peer's; level within float
+    rounding, since agents that measure the same corner differ only in the last digits."""
+    level = np.isclose(junkan, peer, rtol=1e-9, atol=0.0)
+    return [int(np.sum(~level & (junkan > peer))), int(np.sum(~level & (junkan < peer))), int(np.sum(level))]
+
+
 def summarise_agent(
     name: str,
     runs: AgentRuns,
@@ -298,6 +305,9 @@ def summarise_agent(
             result["ratio_junkan_over_peer"] = {
                 str(b): spread(junkan[:, b - 1] / runs.curves[:, b - 1]) for b in budgets
             }
+        result["junkan_wins_losses_ties"] = {
+            str(b): paired_outcomes(junkan[:, b - 1], runs.curves[:, b - 1]) for b in budgets
+        }
     if "random" in everyone and name != "random":
         random = everyone["random"]
         result["af_vs_random"] = {
@@ -465,6 +475,7 @@ def table_rows(problems: Mapping[str, dict], budgets: Sequence[int]) -> list[dic
                         "score_p10": score["p10"],
                         "score_p90": score["p90"],
                         "ratio_junkan_over_peer_median": ratio["median"] if ratio else None,
+                        "junkan_wins_losses_ties": r.get("junkan_wins_losses_ties", {}).get(str(b)),
                         "ef_vs_random": r.get("ef_vs_random", {}).get(str(b)),
                         "af90_vs_random": af.get("value"),
                         "af90_kind": af.get("kind"),
@@ -487,17 +498,20 @@ def _fmt(value: float | None, spec: str = ".3f") -> str:
 
 def markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     lines = [
-        "| problem | agent | n | score median (p10-p90) | junkan / peer | EF vs random | AF90 vs random "
-        "| distinct conditions | latency median / p95 (s) | peak RSS (MB) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| problem | agent | n | score median (p10-p90) | junkan / peer | junkan W / L / T | EF vs random "
+        "| AF90 vs random | distinct conditions | latency median / p95 (s) | peak RSS (MB) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     bound = {"exact": "", "lower bound": " (>=)", "upper bound": " (<=)"}
     for r in rows:
         af = _fmt(r["af90_vs_random"], ".2f") + bound.get(r["af90_kind"] or "", "")
+        paired = r["junkan_wins_losses_ties"]
+        wlt = "-" if paired is None else " / ".join(map(str, paired))
         lines.append(
             f"| {r['problem']} | {r['agent']} | {r['budget']} | {_fmt(r['score_median'])} "
             f"({_fmt(r['score_p10'])}-{_fmt(r['score_p90'])}) | {_fmt(r['ratio_junkan_over_peer_median'])} "
-            f"| {_fmt(r['ef_vs_random'], '.2f')} | {af} | {_fmt(r['distinct_conditions_median'], '.0f')} "
+            f"| {wlt} | {_fmt(r['ef_vs_random'], '.2f')} | {af} "
+            f"| {_fmt(r['distinct_conditions_median'], '.0f')} "
             f"| {_fmt(r['latency_median_s'])} / "
             f"{_fmt(r['latency_p95_s'])} | {_fmt(r['peak_rss_mb_median'], '.0f')} |"
         )
@@ -522,6 +536,8 @@ DEFINITIONS = {
     "score_at_budget": "median and p10-p90 across seeds of the score after that many measurements",
     "ratio_junkan_over_peer": "per seed, junkan's score / the peer's score at the same budget (same seed, "
     "same world and noise stream), then median and p10-p90 across seeds; > 1: junkan ahead",
+    "junkan_wins_losses_ties": "at each budget, the seeds where junkan's score is above / below / level with "
+    "the peer's (level: equal to 1e-9 relative)",
     "n_to_reach": "measurements until the score first reaches the level (budget + 1 when never: censored)",
     "af_vs_random": "acceleration factor: random's median n_to_reach / the agent's; 'upper bound' when the "
     "agent's median is censored, 'lower bound' when random's is",
