@@ -2,9 +2,15 @@
 
 Everything that decides what a campaign measures lives here and in `peer_agents.py`, so that the
 fingerprint of a stored campaign (`peer_results.py`) covers it and the aggregation in `peers.py` can
-change without invalidating what was run.
+change without invalidating what was run. A problem's measurements come from its source (a simulated
+world, a measured pool, ...): each source is a class of its own that builds its bench, so adding a
+kind of problem adds a class and leaves the code of the others, and their fingerprints, as they are.
 """
 
+import ast
+import hashlib
+import importlib.util
+import json
 import logging
 import os
 import resource
@@ -13,7 +19,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from peer_agents import SEEDED_AGENTS, Problem
@@ -27,8 +33,7 @@ class Job:
     agent: str
     seed: int
     budget: int
-    world: str | None = None  # a simulated world's name, or
-    pool: Any = None  # the measured pool (`orchestrator.pool_replay.Pool`)
+    source: Any  # where measurements come from: `SimulatedWorld`, `MeasuredPool`, ... (has `bench`)
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,14 @@ class Trace:
     seconds: float
     started_unix: float = 0.0  # when the campaign started (a long run is continued over sessions)
     load_average: float | None = None  # the machine's 1-minute load when it started
+
+
+class Bench(Protocol):
+    """Where an agent's conditions are measured (one per problem source)."""
+
+    problem: Problem
+
+    def measure(self, asked: Mapping[str, float]) -> Measurement: ...
 
 
 class WorldBench:
@@ -97,7 +110,89 @@ class PoolBench:
         return Measurement(condition, values, variances, row, float(distances[nearest]))
 
 
-def run_agent(bench: WorldBench | PoolBench, make_agent: Callable[[], Any], budget: int) -> Trace:
+@dataclass(frozen=True)
+class SimulatedWorld:
+    """A shipped simulated world (`simulators.load_world`), seeded by the campaign's seed."""
+
+    name: str
+    packages: tuple[str, ...] = ("numpy", "scipy", "xraydb")
+
+    def bench(self, problem: Problem, seed: int) -> WorldBench:
+        from simulators import load_world
+
+        return WorldBench(problem, load_world(self.name, seed=seed))
+
+    def identity(self) -> dict[str, Any]:
+        """The world's factory and every simulators module its module imports (transitively), by
+        content: the registry and the other worlds are not among them."""
+        from simulators.registry import WORLDS
+
+        factory = WORLDS[self.name]
+        return {
+            "factory": f"{factory.__module__}:{factory.__qualname__}",
+            "modules": module_closure(factory.__module__, "simulators"),
+        }
+
+    def code_roots(self) -> tuple[Any, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class MeasuredPool:
+    """A measured table (`orchestrator.pool_replay.Pool`): rows served as recorded."""
+
+    pool: Any
+    packages: tuple[str, ...] = ("numpy",)
+
+    def bench(self, problem: Problem, seed: int) -> PoolBench:
+        return PoolBench(problem, self.pool)
+
+    def identity(self) -> dict[str, Any]:
+        """Everything the pool serves: conditions, every replicate row and the variances reported."""
+        digest = hashlib.sha256()
+        pool = self.pool
+        digest.update(json.dumps([pool.objectives, pool.goals, pool.rows]).encode())
+        for array in (pool.conditions, *pool.replicates, pool.variances):
+            digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+        return {"served_sha256": digest.hexdigest(), "noise": {k: dict(v) for k, v in pool.noise.items()}}
+
+    def code_roots(self) -> tuple[Any, ...]:
+        """The code that loads, places and serves rows (by source: not the rest of the file)."""
+        from orchestrator.pool_replay import ReplicateServer, design_space, load_pool
+
+        return (ReplicateServer, load_pool, design_space)
+
+
+def module_closure(module: str, package: str) -> dict[str, str]:
+    """sha256 of `module` and of every module of `package` it imports, transitively (its package's
+    `__init__` aside: a package's face, not the code)."""
+    found: dict[str, str] = {}
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None, name
+        source = Path(spec.origin).read_bytes()
+        found[name] = hashlib.sha256(source).hexdigest()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                todo += [a.name for a in node.names if a.name.startswith(package + ".")]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module is not None:
+                if node.module.startswith(package + "."):
+                    todo.append(node.module)
+                elif node.module == package:  # `from package import submodule` or a re-exported name
+                    for alias in node.names:
+                        submodule = f"{package}.{alias.name}"
+                        if importlib.util.find_spec(submodule) is not None:
+                            todo.append(submodule)
+                        else:
+                            todo.append(getattr(importlib.import_module(package), alias.name).__module__)
+    return dict(sorted(found.items()))
+
+
+def run_agent(bench: Bench, make_agent: Callable[[], Any], budget: int) -> Trace:
     """The closed loop: ask, measure, tell, `budget` times; only ask and tell are timed."""
     started = time.perf_counter()
     agent = make_agent()
@@ -125,14 +220,6 @@ def run_agent(bench: WorldBench | PoolBench, make_agent: Callable[[], Any], budg
     )
 
 
-def make_bench(problem: Problem, seed: int, world: str | None, pool: Any) -> WorldBench | PoolBench:
-    if pool is not None:
-        return PoolBench(problem, pool)
-    from simulators import load_world
-
-    return WorldBench(problem, load_world(world, seed=seed))
-
-
 def run_job(job: Job) -> tuple[Job, Trace]:
     """A worker's one task (a fresh process each): one agent, one seed, one problem."""
     import torch
@@ -143,7 +230,7 @@ def run_job(job: Job) -> tuple[Job, Trace]:
     warnings.simplefilter("ignore")
     logging.disable(logging.INFO)
     started, load = time.time(), os.getloadavg()[0]
-    bench = make_bench(job.problem, job.seed, job.world, job.pool)
+    bench = job.source.bench(job.problem, job.seed)
     trace = run_agent(bench, lambda: SEEDED_AGENTS[job.agent](job.problem, job.seed), job.budget)
     return job, replace(trace, peak_rss_mb=peak_rss_mb(), started_unix=started, load_average=load)
 

@@ -25,7 +25,6 @@ the next seed, so a partial run is a smaller run of the same design.
 """
 
 import argparse
-import hashlib
 import json
 import math
 import multiprocessing
@@ -43,8 +42,8 @@ from typing import Any
 
 import numpy as np
 from peer_agents import GridAgent, Problem, finest_lattice, lattice
-from peer_campaigns import Job, Trace, make_bench, run_agent, run_job
-from peer_results import ResultStore, agent_fingerprints
+from peer_campaigns import Job, MeasuredPool, SimulatedWorld, Trace, run_agent, run_job
+from peer_results import ResultStore, fingerprint
 from pool_replay_fe_ga_pd import DATA, write_fe_ga_pd_csv
 
 PROBLEMS = ("ternary-magnet", "fe-co-ni-oxide", "fe-ga-pd-pool")
@@ -97,8 +96,7 @@ class Scorer:
 class Setup:
     problem: Problem
     scorer: Scorer
-    world: str | None
-    pool: Any
+    source: Any  # where its measurements come from (`peer_campaigns.SimulatedWorld`, ...)
     description: dict[str, Any]
 
 
@@ -170,7 +168,7 @@ def world_setup(name: str) -> Setup:
         "top5": f"{int(scorer.top.sum())} of the {len(cells)} cells of the 1/{CELL_DIVISIONS} lattice",
         "ucb_weights": problem.ucb_weights,
     }
-    return Setup(problem, scorer, name, None, description)
+    return Setup(problem, scorer, SimulatedWorld(name), description)
 
 
 def pool_setup() -> Setup:
@@ -214,7 +212,7 @@ def pool_setup() -> Setup:
         ),
         "ucb_weights": problem.ucb_weights,
     }
-    return Setup(problem, scorer, None, pool, description)
+    return Setup(problem, scorer, MeasuredPool(pool), description)
 
 
 def build_setup(name: str) -> Setup:
@@ -232,7 +230,7 @@ def grid_curves(setup: Setup, max_budget: int) -> tuple[np.ndarray, np.ndarray]:
         if points is None:
             continue
         if len(points) not in done:
-            bench = make_bench(setup.problem, 0, setup.world, setup.pool)
+            bench = setup.source.bench(setup.problem, 0)
             trace = run_agent(bench, lambda p=points: GridAgent(setup.problem, p), len(points))
             done[len(points)] = (
                 float(setup.scorer.curve(trace)[-1]),
@@ -358,7 +356,7 @@ def jobs_for(setups: Mapping[str, Setup], agents: Sequence[str], seeds: int, bud
     early holds whole seeds; within a seed the slowest agent and problem first."""
     seeded = [a for a in COST_ORDER if a in agents]
     return [
-        Job(setups[p].problem, a, s, budget, setups[p].world, setups[p].pool)
+        Job(setups[p].problem, a, s, budget, setups[p].source)
         for s in range(seeds)
         for a in seeded
         for p in sorted(setups, key=lambda name: name != "fe-co-ni-oxide")  # the slowest problem first
@@ -389,8 +387,8 @@ def run_jobs(
             stale += store is not None and store.path(job).exists()
     if store is not None:
         print(
-            f"{len(traces)} of {len(jobs)} campaigns stored in {store.directory} (fingerprints "
-            f"{store.fingerprints}; {stale} stored under other code, to be run again)",
+            f"{len(traces)} of {len(jobs)} campaigns stored in {store.directory} ({stale} stored under "
+            "another fingerprint of their problem and agent, to be run again)",
             file=sys.stderr,
             flush=True,
         )
@@ -630,17 +628,11 @@ def jsonable(value: Any) -> Any:
 
 
 def open_store(directory: Path, setups: Mapping[str, Setup], agents: Sequence[str]) -> ResultStore:
-    """The store, with what a stored campaign must share with this run: the code and packages
-    (`peer_results.fingerprint`) and the problems as set up here (the pool's rows and values, not
-    where the data lie on this machine)."""
-    problems: dict[str, Any] = {}
-    for name, setup in setups.items():
-        problems[name] = {k: v for k, v in setup.description.items() if k != "data"}
-        if setup.problem.candidates is not None:
-            values = np.ascontiguousarray(setup.pool.means)
-            rows = np.ascontiguousarray(setup.problem.candidates)
-            problems[name]["rows_sha256"] = hashlib.sha256(rows.tobytes() + values.tobytes()).hexdigest()
-    return ResultStore(directory, agent_fingerprints(problems, agents))
+    """The store, with what a stored campaign must share with this run: a fingerprint per (problem,
+    agent) of that campaign's own code, problem and packages (`peer_results.fingerprint`)."""
+    seeded = [a for a in agents if a != "grid"]
+    prints = {(p, a): fingerprint(s.problem, s.source, a) for p, s in setups.items() for a in seeded}
+    return ResultStore(directory, prints)
 
 
 def complete_seeds(traces: Mapping[Key, Trace], jobs: Sequence[Job], seeds: int) -> list[int]:
@@ -702,7 +694,7 @@ def main() -> None:
         if store is None
         else {
             "directory": str(args.results),
-            "fingerprints": store.fingerprints,
+            "fingerprints": {f"{p}/{a}": v for (p, a), v in store.fingerprints.items()},
             "invocations": store.invocations(),
             "first_campaign_started_unix": min(t.started_unix for t in used),
             "last_campaign_started_unix": max(t.started_unix for t in used),
