@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from simulators import fe_co_ni_oxide, fe_ga_pd
 from simulators.errors import WorldInputError
+from simulators.quaternary_hetero import QuaternaryHeteroWorld
 from simulators.ternary_magnet import TernaryMagnetWorld
 from simulators.world import World
 
@@ -12,6 +13,7 @@ WORLDS: dict[str, Callable[..., World]] = {
     "ternary-magnet": TernaryMagnetWorld,
     "fe-ga-pd": fe_ga_pd.build,
     "fe-co-ni-oxide": fe_co_ni_oxide.build,
+    "quaternary-hetero": QuaternaryHeteroWorld,
 }
 
 

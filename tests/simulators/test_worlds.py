@@ -18,7 +18,7 @@ SPREAD_WORLDS = {"fe-ga-pd": fe_ga_pd, "fe-co-ni-oxide": fe_co_ni_oxide}
 
 
 def test_every_shipped_world_is_listed_and_is_a_world():
-    assert set(SPREAD_WORLDS) | {"ternary-magnet"} == set(list_worlds())
+    assert set(SPREAD_WORLDS) | {"ternary-magnet", "quaternary-hetero"} == set(list_worlds())
     for name in list_worlds():
         assert isinstance(load_world(name), World)
 
