@@ -7,12 +7,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from orchestrator.best import campaign_best
 from orchestrator.campaign import CampaignFileError, CampaignSpec, load_campaign
 from orchestrator.control import COMMANDS, ControlError, ControlRequest, parse_condition, send
 from orchestrator.control_token import TOKEN_FILE, read_token
@@ -28,6 +29,7 @@ from orchestrator.queue_server_executor import QueueServerError, QueueServerExec
 from orchestrator.replay import first_difference
 from orchestrator.run_lock import CampaignBusyError, is_running, run_lock
 from orchestrator.state import CampaignState
+from orchestrator.status_report import status_document, summary_lines
 from orchestrator.store import CampaignStore, StoreError
 from orchestrator.wiring import build_instrument, build_policy, instrument_costs
 
@@ -246,7 +248,7 @@ def _run_locked(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("best {task.fields[best]}"),
+        TextColumn("best reading {task.fields[best]}"),
         TextColumn("decision {task.fields[decision]}"),
         TimeElapsedColumn(),
         console=out,
@@ -256,7 +258,7 @@ def _run_locked(
         )
 
         def show(step: LoopProgress) -> None:
-            best = step.state.best(objective)
+            best = step.state.best_reading(objective)  # cheap, and labelled as what it is
             progress.update(
                 task,
                 completed=len(step.state.observations),
@@ -276,7 +278,7 @@ def _run_locked(
                 highlight=False,
             )
             raise typer.Exit(INTERRUPTED) from None
-    _print_summary(state, store)
+    _print_summary(spec, state, store)
     if state.status == "paused":
         err.print(f"paused: {state.pause_reason}", highlight=False, soft_wrap=True)
         raise typer.Exit(PAUSED)
@@ -396,64 +398,18 @@ def status(
     store: Annotated[Path, typer.Argument(help="a campaign's store directory")],
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """Print a campaign's state from its event log."""
+    """Print a campaign's state from its event log, and its best condition by the model."""
+    campaign_store, spec = _open_store(store)
     try:
-        state = CampaignStore.open(store).state()
+        state = campaign_store.state()
     except StoreError as exc:
         raise _refuse(str(exc)) from None
     if as_json:
-        print(json.dumps(status_document(state), indent=2))
+        print(json.dumps(status_document(state, campaign_best(spec, state)), indent=2))
     else:
-        _print_summary(state, store)
+        _print_summary(spec, state, store)
 
 
-def status_document(state: CampaignState) -> dict[str, Any]:
-    best = state.best()
-    return {
-        "campaign": state.campaign,
-        "state": state.status,
-        "n_observations": len(state.observations),
-        "budget": state.budget,
-        "seed": state.seed,
-        "objectives": state.objectives,
-        "units": state.units,
-        "best": best.model_dump() if best else None,
-        "n_faults": len(state.faults),
-        "duty_cycle": state.duty_cycle,
-        "skipped": state.skipped,
-        "faults": [f.model_dump() for f in state.faults],
-        "model_id": state.model_id,
-        "pending": state.pending,
-        "decision_seconds_median": _median(state.decision_seconds),
-        "observations": [o.model_dump() for o in state.observations],
-    }
-
-
-def _median(values: list[float]) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
-
-
-def _print_summary(state: CampaignState, store: Path) -> None:
-    best = state.best()
-    out.print(f"campaign   {state.campaign}  ({store})", highlight=False)
-    out.print(f"state      {state.status}", highlight=False)
-    out.print(f"measured   {len(state.observations)} of {state.budget}", highlight=False)
-    if best is not None:
-        name = next(iter(state.objectives))
-        composition = " ".join(f"{e}{v:.3f}" for e, v in best.condition.items())
-        sd = best.variances[name] ** 0.5
-        unit = state.units.get(name, "")
-        out.print(
-            f"best       {name} = {best.values[name]:.4g} ± {sd:.2g} {unit} at {composition}"
-            f" ({best.proposal_id})",
-            highlight=False,
-        )
-    if state.duty_cycle is not None:
-        out.print(f"duty cycle {state.duty_cycle:.2f} (instrument busy / wall time)", highlight=False)
-    out.print(f"faults     {len(state.faults)}", highlight=False)
-    for fault in state.faults[-10:]:
-        out.print(f"  - {fault.kind} ({fault.action}): {fault.message}", highlight=False, soft_wrap=True)
+def _print_summary(spec: CampaignSpec, state: CampaignState, store: Path) -> None:
+    for line in summary_lines(state, campaign_best(spec, state), store):
+        out.print(line, highlight=False, soft_wrap=True)

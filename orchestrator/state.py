@@ -1,5 +1,6 @@
 """CampaignState: a pure fold of the event log."""
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -57,13 +58,15 @@ class CampaignState:
         done = {o.proposal_id for o in self.observations} | set(self.skipped) | set(self.rejected)
         return [pid for pid in self.proposals if pid not in done]
 
-    def best(self, objective: str | None = None) -> Observation | None:
-        """The observation with the best measured value of `objective` (the first one by default)."""
+    def best_reading(self, objective: str | None = None) -> Observation | None:
+        """The single best reading of `objective` (the first one by default): luck included, so it is
+        reported as such; the best condition is `orchestrator.best.campaign_best`'s."""
         if not self.observations or not self.objectives:
             return None
         name = objective or next(iter(self.objectives))
         sign = 1.0 if self.objectives[name] == "maximize" else -1.0
-        return max(self.observations, key=lambda o: sign * o.values[name])
+        read = [o for o in self.observations if math.isfinite(o.values.get(name, math.nan))]
+        return max(read, key=lambda o: sign * o.values[name]) if read else None
 
     def apply(self, event: Event) -> "CampaignState":
         self.n_events += 1

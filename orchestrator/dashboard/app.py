@@ -157,13 +157,18 @@ def create_app(store_path: Path) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
-    @app.get("/api/state", summary="Header: campaign, state, budget, time left, duty cycle, latency, faults")
+    @app.get(
+        "/api/state",
+        summary="Header: campaign, state, budget, time left, duty cycle, latency, faults, best by the model",
+    )
     def state(step: StepQuery = None) -> Response:
         def build(snapshot: Snapshot) -> dict:
             at = _step(snapshot, step)
+            state = dashboard.follower.state_at(snapshot, at)
             return panels.header(
                 dashboard.spec,
-                dashboard.follower.state_at(snapshot, at),
+                state,
+                dashboard.models.best(state),
                 dashboard.live(),
                 snapshot.n_steps,
                 at,

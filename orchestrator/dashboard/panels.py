@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from orchestrator.best import CampaignBest
 from orchestrator.campaign import CampaignSpec
 from orchestrator.events import Event, Faulted
 from orchestrator.state import CampaignState
@@ -17,8 +18,11 @@ from simulators import hypervolume, pareto_mask
 SPECTRA_SHOWN = 8  # the waterfall shows the latest patterns and spectra
 
 
-def header(spec: CampaignSpec, state: CampaignState, live: bool, n_steps: int, step: int | None) -> dict:
-    """Campaign, state, budget used, time left, duty cycle, decision latency and faults."""
+def header(
+    spec: CampaignSpec, state: CampaignState, best: CampaignBest, live: bool, n_steps: int, step: int | None
+) -> dict:
+    """Campaign, state, budget used, time left, duty cycle, decision latency, faults, and the best
+    condition by the model beside the best single reading (`campaign_best`, as `junkan status`)."""
     n = len(state.observations)
     decisions = state.decision_seconds
     return {
@@ -37,6 +41,8 @@ def header(spec: CampaignSpec, state: CampaignState, live: bool, n_steps: int, s
         "n_faults": len(state.faults),
         "faults_by_kind": _count(f.kind for f in state.faults),
         "model_id": state.model_id,
+        "best_by_model": best.as_dict(),
+        "best_reading": best.reading.model_dump() if best.reading else None,
         "pause_reason": state.pause_reason if state.status == "paused" else "",
         "finish_reason": state.finish_reason,
         "started_at": state.started_at,

@@ -29,6 +29,13 @@ def test_a_short_campaign_runs_end_to_end_and_status_reports_every_observation(
     assert status["n_faults"] == 0 and status["pending"] == []
     values = [o["values"]["magnetization"] for o in status["observations"]]
     assert status["best"]["values"]["magnetization"] == max(values)
+    assert status["best_reading"] == status["best"]
+    # the summary and status rank conditions by the model (fitted after the 3 Sobol points)
+    by_model = status["best_by_model"]
+    assert by_model["by"] == "model" and by_model["model_id"] == status["model_id"]
+    best = by_model["best"]
+    assert best["condition"] in [o["condition"] for o in status["observations"]]
+    assert "best (model)" in result.output and "one reading)" in result.output
 
     space = DesignSpace.from_bounds(short_campaign["space"]["composition"])
     compositions = np.array([[o["condition"][e] for e in space.elements] for o in status["observations"]])

@@ -58,7 +58,7 @@ def test_the_fold_tracks_status_best_pending_and_faults(goal, best):
     events += [proposed(2), Observed(observation=observation(2, 0.5)), proposed(3)]
     state = fold(events)
     assert state.status == "running" and state.seed == 7
-    assert state.best().proposal_id == best
+    assert state.best_reading().proposal_id == best
     assert state.pending == ["p0003"]
     state = fold(
         [*events, Faulted(kind="device", message="x"), CampaignFinished(status="failed", reason="x")]

@@ -39,7 +39,7 @@ async function refresh() {
       view.state = state; view.observations = observations; view.spectra = spectra;
       view.nSteps = state.n_steps;
       drawHeader(state); drawStepper(); drawControls(state);
-      drawObjectives(observations); drawSpectra(spectra);
+      drawObjectives(observations, state); drawSpectra(spectra);
       await refreshEvents();
       const model = await getJSON(`/api/model${q}`);
       view.model = model;
@@ -92,12 +92,30 @@ function drawHeader(s) {
   $("faults").textContent = s.n_faults ? `${s.n_faults} (${kinds})` : "0";
   $("faults").className = s.n_faults ? "some" : "";
   $("model-id").textContent = s.model_id || "–";
+  drawBest(s);
   $("reason").textContent = s.pause_reason || s.finish_reason || "";
   const select = $("objective");
   if (!select.options.length) {
     for (const o of s.objectives) select.add(new Option(`${o.name} (${o.goal})`, o.name));
     view.objective = s.objectives[0].name;
   }
+}
+
+// the best condition by the model (or by its readings when there is none) beside the best single reading
+function drawBest(s) {
+  const best = s.best_by_model;
+  const name = s.objectives[0].name;
+  const units = s.objectives[0].units ? ` ${s.objectives[0].units}` : "";
+  const top = best.best;
+  $("best-label").textContent = best.by === "model" ? "best (model)" : "best (readings)";
+  $("best-label").title = best.reason;
+  $("best").textContent = top && name in top.mean
+    ? `${fmt(top.mean[name], 4)} ± ${fmt(top.sd[name], 2)}${units} (measured ${top.n_measured === 1 ? "once" : `${top.n_measured}x`})`
+    : "–";
+  const reading = s.best_reading;
+  $("best-reading").textContent = reading
+    ? `${fmt(reading.values[name], 4)} ± ${fmt(Math.sqrt(Math.max(reading.variances[name], 0)), 2)}${units} (one reading)`
+    : "–";
 }
 
 function drawStepper() {
@@ -203,7 +221,7 @@ function drawTernaries(state, observations, model) {
     ternaryLayout(state, outcome ? `noise model: ${model.noise_model}` : note));
 }
 
-function drawObjectives(data) {
+function drawObjectives(data, state) {
   const obs = data.observations;
   const names = data.objectives;
   const front = new Set(data.pareto);
@@ -225,15 +243,25 @@ function drawObjectives(data) {
     $("progress-caption").textContent = "Hypervolume versus measurements";
   } else {
     const [x] = names;
+    // red: the best single reading; stars: the readings of the best condition by the model
+    const bestIds = new Set(state.best_by_model.best ? state.best_by_model.best.proposal_ids : []);
     plot("objective-space", [
       { type: "scatter", mode: "markers", name: x, x: obs.map((o) => o.index + 1), y: obs.map((o) => o.values[x]),
         error_y: { type: "data", array: obs.map((o) => o.sd[x] || 0), visible: true }, text: obs.map(label),
-        marker: { size: 8, color: obs.map((o) => (front.has(o.index) ? "#d62728" : "#2a6f97")) } },
+        marker: { size: obs.map((o) => (bestIds.has(o.proposal_id) ? 13 : 8)),
+          symbol: obs.map((o) => (bestIds.has(o.proposal_id) ? "star" : "circle")),
+          color: obs.map((o) => (front.has(o.index) ? "#d62728" : "#2a6f97")) } },
     ], { margin: { t: 20 }, xaxis: { title: { text: "measurement" } }, yaxis: { title: { text: x } } });
-    plot("progress", [{ type: "scatter", mode: "lines", name: "best so far", line: { shape: "hv" },
-      x: data.best_so_far.map((_, i) => i + 1), y: data.best_so_far }],
-    { margin: { t: 20 }, xaxis: { title: { text: "measurements" } }, yaxis: { title: { text: `best ${x}` } } });
-    $("progress-caption").textContent = `Best ${x} versus measurements`;
+    // the model's curve: its value, now, of the best condition among the first k measured
+    const best = state.best_by_model;
+    plot("progress", [
+      { type: "scatter", mode: "lines", name: `best condition (${best.by === "model" ? "model" : "readings"})`,
+        line: { shape: "hv", color: "#2a6f97" }, x: best.so_far.map((_, i) => i + 1), y: best.so_far },
+      { type: "scatter", mode: "lines", name: "best single reading", line: { shape: "hv", dash: "dot", color: "#999" },
+        x: data.best_so_far.map((_, i) => i + 1), y: data.best_so_far },
+    ], { margin: { t: 20 }, legend: { orientation: "h", y: -0.25 }, xaxis: { title: { text: "measurements" } },
+      yaxis: { title: { text: `best ${x}` } } });
+    $("progress-caption").textContent = `Best ${x} versus measurements (by the model; single readings dotted)`;
   }
 }
 

@@ -1,0 +1,100 @@
+"""What `junkan status` and the end of `junkan run` print: the campaign's state and its best.
+
+The best condition is `campaign_best`'s (by the model, else by replicate readings); the single best
+reading is printed beside it and labelled as one reading, since with noise it overstates."""
+
+from pathlib import Path
+from typing import Any
+
+from orchestrator.best import CampaignBest, ConditionEstimate
+from orchestrator.observation import Observation
+from orchestrator.state import CampaignState
+
+LABEL_WIDTH = 15
+PARETO_SHOWN = 10
+
+
+def status_document(state: CampaignState, best: CampaignBest) -> dict[str, Any]:
+    """`status --json`: the state, the best condition (`best_by_model`) and the best reading."""
+    reading = best.reading.model_dump() if best.reading else None
+    return {
+        "campaign": state.campaign,
+        "state": state.status,
+        "n_observations": len(state.observations),
+        "budget": state.budget,
+        "seed": state.seed,
+        "objectives": state.objectives,
+        "units": state.units,
+        "best": reading,  # kept for readers of earlier versions: the same as best_reading
+        "best_reading": reading,
+        "best_by_model": best.as_dict(),
+        "n_faults": len(state.faults),
+        "duty_cycle": state.duty_cycle,
+        "skipped": state.skipped,
+        "faults": [f.model_dump() for f in state.faults],
+        "model_id": state.model_id,
+        "pending": state.pending,
+        "decision_seconds_median": _median(state.decision_seconds),
+        "observations": [o.model_dump() for o in state.observations],
+    }
+
+
+def summary_lines(state: CampaignState, best: CampaignBest, store: Path) -> list[str]:
+    """The text summary, one line each."""
+    lines: list[str] = []
+
+    def line(label: str, text: str) -> None:
+        lines.append(f"{label:<{LABEL_WIDTH}} {text}")
+
+    line("campaign", f"{state.campaign}  ({store})")
+    line("state", state.status)
+    line("measured", f"{len(state.observations)} of {state.budget}")
+    objectives = list(state.objectives)
+    by = "model" if best.by == "model" else "readings"
+    if len(objectives) == 1 and best.best is not None:
+        line(f"best ({by})", _condition_text(best.best, objectives, state.units))
+    elif best.pareto:
+        line(f"pareto ({by})", f"{len(best.pareto)} condition(s), none bettered in every objective")
+        for estimate in best.pareto[:PARETO_SHOWN]:
+            line("", _condition_text(estimate, objectives, state.units))
+    if best.by == "reading" and best.reason and best.pareto:
+        line("", f"(by reading: {best.reason})")
+    if best.reading is not None:
+        line("best reading", _reading_text(best.reading, objectives[0], state.units))
+    if state.duty_cycle is not None:
+        line("duty cycle", f"{state.duty_cycle:.2f} (instrument busy / wall time)")
+    line("faults", str(len(state.faults)))
+    lines += [f"  - {f.kind} ({f.action}): {f.message}" for f in state.faults[-10:]]
+    return lines
+
+
+def _condition_text(estimate: ConditionEstimate, objectives: list[str], units: dict[str, str]) -> str:
+    values = ", ".join(
+        _value(n, estimate.mean[n], estimate.sd[n], units) for n in objectives if n in estimate.mean
+    )
+    times = "once" if estimate.n_measured == 1 else f"{estimate.n_measured}x"
+    return (
+        f"{values} at {_composition(estimate.condition)} (measured {times}, first {estimate.proposal_ids[0]})"
+    )
+
+
+def _reading_text(reading: Observation, objective: str, units: dict[str, str]) -> str:
+    sd = max(reading.variances.get(objective, 0.0), 0.0) ** 0.5
+    value = _value(objective, reading.values[objective], sd, units)
+    return f"{value} at {_composition(reading.condition)} ({reading.proposal_id}, one reading)"
+
+
+def _value(name: str, mean: float, sd: float, units: dict[str, str]) -> str:
+    return f"{name} = {mean:.4g} ± {sd:.2g} {units.get(name, '')}".rstrip()
+
+
+def _composition(condition: dict[str, float]) -> str:
+    return " ".join(f"{e}{v:.3f}" for e, v in condition.items())
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
