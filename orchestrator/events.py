@@ -42,6 +42,7 @@ class ProposalRecord(BaseModel):
     generator: str = ""
     target_spot: str | None = None
     cost_s: float | None = None
+    why: str = ""
 
 
 class Proposed(EventBase):
@@ -82,6 +83,7 @@ class ModelUpdated(EventBase):
     n_train: int
     fit_seconds: float
     summary: dict[str, float]
+    surrogates: dict[str, str] = {}  # outcome -> the surrogate structure chosen (policies.surrogate)
 
 
 class Faulted(EventBase):

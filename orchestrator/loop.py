@@ -464,6 +464,7 @@ class CampaignLoop:
                     n_train=update.n_train,
                     fit_seconds=update.fit_seconds,
                     summary=dict(update.summary),
+                    surrogates=dict(update.surrogates),
                 )
             )
         return observation
@@ -634,4 +635,5 @@ def _record_of(proposal: Proposal) -> ProposalRecord:
         generator=proposal.generator,
         target_spot=proposal.target_spot,
         cost_s=proposal.cost_s,
+        why=proposal.why,
     )

@@ -1,13 +1,8 @@
 """Decisions: design spaces, surrogate and noise models, acquisition. Knows nothing of Bluesky."""
 
-from policies.bayesian import (
-    BayesianPolicy,
-    CompositionPrior,
-    CountTimeRule,
-    ObservationError,
-    OutcomeConstraint,
-    OutcomePrediction,
-)
+from policies.acquisition import CompositionPrior
+from policies.bayesian import BayesianPolicy, ObservationError, OutcomeConstraint, OutcomePrediction
+from policies.count_time import CountTimeRule
 from policies.grid_policy import GridPolicy, simplex_grid
 from policies.noise import CountingNoise, KnownNoise, MostLikelyNoise, NoiseModel, noise_model
 from policies.objective import Goal, Objective

@@ -17,35 +17,28 @@ from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
 from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
 from botorch.acquisition.objective import GenericMCObjective
-from botorch.fit import fit_gpytorch_mll
-from botorch.models import ModelListGP, SingleTaskGP
+from botorch.models import SingleTaskGP
 from botorch.models.model import Model
-from botorch.models.transforms import Normalize, Standardize
 from botorch.optim import optimize_acqf
 from botorch.sampling import SobolQMCNormalSampler
 from botorch.utils.multi_objective.box_decompositions.non_dominated import FastNondominatedPartitioning
-from gpytorch.mlls import ExactMarginalLogLikelihood
 
-from policies.noise import CountingNoise, KnownNoise, NoiseModel, log_variance_gp, predict_exp
+from policies.acquisition import (
+    N_LOCAL_CENTRES,
+    CompositionPrior,
+    PriorWeightedAcquisition,
+    collapse_floor,
+    near,
+    thompson_choice,
+    thompson_pool,
+)
+from policies.count_time import CountTimeRule, count_time, rate_model
+from policies.noise import KnownNoise, NoiseModel
 from policies.objective import Objective
 from policies.proposal import CandidateSet, Costs, MeasuredCondition, ModelUpdate, Proposal
 from policies.sobol import SobolSampler
 from policies.space import DesignSpace
-
-
-@dataclass(frozen=True)
-class CountTimeRule:
-    """Choose each measurement's count time in [min_s, max_s] to reach `target_sd` on the first objective."""
-
-    min_s: float
-    max_s: float
-    target_sd: float
-
-    def __post_init__(self) -> None:
-        if not 0 < self.min_s <= self.max_s:
-            raise ValueError(f"count time range [{self.min_s}, {self.max_s}] s: need 0 < min <= max")
-        if self.target_sd <= 0:
-            raise ValueError(f"target_sd must be > 0, got {self.target_sd}")
+from policies.surrogate import OutcomeSurrogates
 
 
 @dataclass(frozen=True)
@@ -70,56 +63,10 @@ class OutcomeConstraint:
     bound: float
 
 
-FULL_FIT_EVERY_UP_TO = 50
 SCREEN_KEEP = 64  # candidates scored by the MC acquisition after the cheap screen (measured: 32 lost nothing)
 MAX_BASELINE = 32  # observed points the noisy acquisitions integrate over
 LIBRARY_POOL = 512  # space-filling compositions that stand in for "any new library" before optimising
 LOCAL_GAIN = 1.5  # log-acquisition a local optimiser may add to the pool's best (measured up to 0.8)
-REFIT_GROWTH = 0.1
-
-
-def last_scheduled_fit(n: int) -> int:
-    """The largest data size <= n at which hyperparameters are fitted."""
-    if n <= FULL_FIT_EVERY_UP_TO:
-        return n
-    size = float(FULL_FIT_EVERY_UP_TO)
-    while round(size * (1 + REFIT_GROWTH)) <= n:
-        size = round(size * (1 + REFIT_GROWTH))
-    return int(size)
-
-
-def _stable_seed(*parts: object) -> int:
-    return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:4], "little")
-
-
-CompositionPrior = Callable[[np.ndarray], np.ndarray]  # (n, n_elements) -> weights in [0, 1]
-VETO_LOG_WEIGHT = -1e3  # log of a vetoed candidate's weight: far below any acquisition value
-
-
-class PriorWeightedAcquisition(AcquisitionFunction):
-    """An expert's prior on a log-acquisition: adds log(weight) per candidate; weight 0 is a veto.
-
-    The weight is data, not part of the model's gradient: restarts, the final choice among them
-    and the veto check see it; a proposal that still lands on a vetoed point is replaced by the
-    best allowed candidate of a Sobol pool.
-    """
-
-    def __init__(self, base: AcquisitionFunction, prior: CompositionPrior, space: DesignSpace) -> None:
-        super().__init__(model=base.model)
-        self.base = base
-        self.prior = prior
-        self.space = space
-
-    def weights(self, free: torch.Tensor) -> torch.Tensor:
-        points = self.space.from_free(free.detach().reshape(-1, free.shape[-1]).cpu().numpy())
-        compositions = self.space.compositions(points)
-        w = np.clip(np.asarray(self.prior(compositions), dtype=float).reshape(-1), 0.0, 1.0)
-        return torch.as_tensor(w, dtype=free.dtype).reshape(free.shape[:-1])
-
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        w = self.weights(X)
-        log_w = torch.where(w > 0, torch.log(w.clamp_min(1e-300)), torch.full_like(w, VETO_LOG_WEIGHT))
-        return self.base(X) + log_w.sum(dim=-1)
 
 
 class BayesianPolicy:
@@ -143,6 +90,9 @@ class BayesianPolicy:
         prior: CompositionPrior | None = None,
         costs: Costs | None = None,
         count_time: "CountTimeRule | None" = None,
+        select_surrogate: bool = True,
+        outcome_warps: bool = False,
+        allow_repeats: bool = False,
     ) -> None:
         if n_sobol < 1:
             raise ValueError(f"n_sobol must be >= 1, got {n_sobol}")
@@ -169,7 +119,24 @@ class BayesianPolicy:
         self._rate_model: SingleTaskGP | None = None
         self.sampler = SobolSampler(space, seed)
         self.n_asked = 0
-        self._hyperparameters: dict[tuple[str, int], tuple[dict, dict]] = {}
+        one_objective = len(self.objectives) == 1
+        constrained = {c.outcome for c in self.constraints}
+        self.surrogates = OutcomeSurrogates(
+            self.outcomes,
+            self._signs(),
+            # a warp changes which front maximises a hypervolume, and moves a constraint's bound:
+            # only a lone, unconstrained objective is warped
+            {
+                n: outcome_warps and one_objective and n == self.outcomes[0] and n not in constrained
+                for n in self.outcomes
+            },
+            self.noise,
+            space.free_bounds(),
+            seed,
+            select=select_surrogate,
+        )
+        self._model_values = np.zeros((0, len(self.outcomes)))
+        self.allow_repeats = allow_repeats  # replicates are what the campaign asks for
         self._conditions: list[np.ndarray] = []
         self._values: list[list[float]] = []
         self._variances: list[list[float]] = []
@@ -211,79 +178,23 @@ class BayesianPolicy:
         return torch.tensor(self.space.to_free(np.array(self._conditions)), dtype=torch.float64)
 
     def _fit(self) -> ModelUpdate:
-        """Hyperparameters are fitted at scheduled data sizes only (every size up to
-        `FULL_FIT_EVERY_UP_TO`, then each time the data grow by `REFIT_GROWTH`); in between, the GP
-        conditions on all data with the last fitted hyperparameters. The schedule depends on the
-        number of observations alone, so a resumed or replayed policy fits exactly the same models."""
+        """Refit every outcome's surrogate (`policies.surrogate`: structure chosen by LOO-PLL,
+        hyperparameters on a schedule, conditioning in between; all a function of the data)."""
         started = time.perf_counter()
         x = self._training_x()
-        y = torch.tensor(np.array(self._values) * self._signs(), dtype=torch.float64)
-        reported = torch.tensor(np.array(self._variances), dtype=torch.float64)
-        n = len(y)
-        n_fit = last_scheduled_fit(n)
-        models = []
-        summary: dict[str, float] = {"hyperparameters_fitted_at_n": float(n_fit)}
-        for i, name in enumerate(self.outcomes):
-            key = (name, n_fit)
-            outcome = (x, y[:, i : i + 1], reported[:, i : i + 1])
-            if key in self._hyperparameters:
-                model = self._conditioned_model(name, *outcome, self._hyperparameters[key])
-            else:
-                fitted = self._fitted_model(
-                    name, x[:n_fit], y[:n_fit, i : i + 1], reported[:n_fit, i : i + 1], n_fit
-                )
-                self._hyperparameters = {k: v for k, v in self._hyperparameters.items() if k[0] != name}
-                self._hyperparameters[key] = (
-                    {k: v.detach().clone() for k, v in fitted.covar_module.state_dict().items()},
-                    {k: v.detach().clone() for k, v in fitted.mean_module.state_dict().items()},
-                )
-                model = (
-                    fitted
-                    if n_fit == n
-                    else self._conditioned_model(name, *outcome, self._hyperparameters[key])
-                )
-            models.append(model)
-            for j, value in enumerate(model.covar_module.lengthscale.detach().flatten().tolist()):
-                summary[f"{name}_lengthscale_{j}"] = float(value)
-        self.model = models[0] if len(models) == 1 else ModelListGP(*models)
+        values, reported = np.array(self._values), np.array(self._variances)
+        fitted = self.surrogates.fit(x, values, reported)
+        self.model = fitted.model
+        self._model_values = self.surrogates.model_values(values, reported)
         self._rate_model = None  # refitted when a count time is next chosen
+        y = torch.tensor(values * self._signs(), dtype=torch.float64)
         digest = hashlib.sha256(
-            b"".join(t.numpy().tobytes() for t in (x, y, reported)) + str(self.seed).encode()
+            b"".join(t.numpy().tobytes() for t in (x, y, torch.tensor(reported))) + str(self.seed).encode()
         ).hexdigest()[:8]
-        self.model_id = f"gp-{n:04d}-{digest}"
-        return ModelUpdate(self.model_id, n, time.perf_counter() - started, summary)
-
-    def _gp(self, x: torch.Tensor, y: torch.Tensor, noise: torch.Tensor) -> SingleTaskGP:
-        bounds = self.space.free_bounds()
-        return SingleTaskGP(
-            x,
-            y,
-            train_Yvar=noise,
-            input_transform=Normalize(d=self.space.dim, bounds=bounds),
-            outcome_transform=Standardize(m=1),
+        self.model_id = f"gp-{len(values):04d}-{digest}"
+        return ModelUpdate(
+            self.model_id, len(values), time.perf_counter() - started, fitted.summary, fitted.structures
         )
-
-    def _fitted_model(
-        self, name: str, x: torch.Tensor, y: torch.Tensor, reported: torch.Tensor, n_fit: int
-    ) -> SingleTaskGP:
-        with torch.random.fork_rng():
-            torch.manual_seed(_stable_seed(self.seed, "fit", name, n_fit))
-            noise = self.noise[name].fit(x, y, reported, self.space.free_bounds())
-            model = self._gp(x, y, noise)
-            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
-        return model
-
-    def _conditioned_model(
-        self, name: str, x: torch.Tensor, y: torch.Tensor, reported: torch.Tensor, state: tuple[dict, dict]
-    ) -> SingleTaskGP:
-        with torch.random.fork_rng():
-            torch.manual_seed(_stable_seed(self.seed, "noise", name, len(y)))
-            noise = self.noise[name].fit(x, y, reported, self.space.free_bounds())
-        model = self._gp(x, y, noise)
-        model.covar_module.load_state_dict(state[0])
-        model.mean_module.load_state_dict(state[1])
-        model.eval()
-        return model
 
     # -- deciding ---------------------------------------------------------------------------
     def ask(self, n: int, pending: Sequence[Mapping[str, float]] = ()) -> list[Proposal]:
@@ -297,7 +208,10 @@ class BayesianPolicy:
             pending_x = [self.space.as_point(p) for p in pending]
             pending_x += [self.space.as_point(p.condition) for p in proposals]
             if self.costs is None:
-                proposals += self._optimise(n - n_space_filling, pending_x)
+                for proposal in self._optimise(n - n_space_filling, pending_x):
+                    proposal = self._unstick(proposal, pending_x)
+                    proposals.append(proposal)
+                    pending_x.append(self.space.as_point(proposal.condition))
             else:
                 spots, pool = self._shortlists(n - n_space_filling)  # screened once per ask
                 for _ in range(n - n_space_filling):  # greedy: each choice is pending for the next
@@ -307,6 +221,69 @@ class BayesianPolicy:
                     proposals.append(chosen)
                     pending_x.append(self.space.as_point(chosen.condition))
         return proposals
+
+    def _noise_sd(self, free: torch.Tensor) -> torch.Tensor:
+        """Predicted noise sd of each objective (model units, floor included): (n, m)."""
+        mean = self._posterior_mean(free).numpy()
+        columns = []
+        for i, name in enumerate(self.outcomes[: len(self.objectives)]):
+            fitted = self.surrogates.current[name]
+            with torch.no_grad():
+                raw = self.noise[name].predict(free).reshape(-1)
+            slope = fitted.warp.derivative(fitted.warp.inverse(fitted.sign * mean[:, i]))
+            columns.append((raw * torch.tensor(slope**2) + fitted.floor_variance()).sqrt())
+        return torch.stack(columns, -1)
+
+    def _repeats(self, free: torch.Tensor) -> torch.Tensor:
+        """Points within the repeat radius of a measured condition where the model already knows
+        every objective better than one more reading would tell it."""
+        assert self.model is not None
+        close = near(self.space, free, self._training_x())
+        if not bool(close.any()):
+            return close
+        with torch.no_grad():
+            sd = self.model.posterior(free).variance[:, : len(self.objectives)].clamp_min(0).sqrt()
+        return close & (sd < self._noise_sd(free)).all(-1)
+
+    def _stagnation(self, free: torch.Tensor, value: float | None) -> str:
+        """Why this model-based choice should not be measured ('' when it should)."""
+        if value is not None and value < collapse_floor(self._model_values[:, : len(self.objectives)]):
+            return f"acquisition collapsed (log value {value:.1f} below the floor)"
+        if not self.allow_repeats and bool(self._repeats(free.view(1, -1))[0]):
+            return "a measured condition the model already knows to within its noise"
+        return ""
+
+    def _unstick(self, proposal: Proposal, pending: list[np.ndarray]) -> Proposal:
+        """A Thompson sample instead of a proposal the stagnation rules refuse."""
+        free = torch.tensor(self.space.to_free(self.space.as_point(proposal.condition)[None, :]))
+        why = self._stagnation(free[0], proposal.acquisition_value)
+        if not why:
+            return proposal
+        seed = self._step_seed("thompson")
+        x = self._training_x()
+        mean = self._posterior_mean(x)[:, 0]
+        centres = x[torch.argsort(mean, descending=True)[:N_LOCAL_CENTRES]]
+        pool = thompson_pool(self.space, SobolSampler(self.space, seed).draw, centres, seed)
+        blocked = (
+            near(self.space, pool, torch.tensor(self.space.to_free(np.array(pending)))) if pending else None
+        )
+        keep = ~self._repeats(pool) if not self.allow_repeats else torch.ones(len(pool), dtype=torch.bool)
+        if blocked is not None:
+            keep &= ~blocked
+        if self.prior is not None:  # the expert's weight as an acceptance probability; 0 vetoes
+            weights = np.clip(self.prior(self.space.compositions(self.space.from_free(pool.numpy()))), 0, 1)
+            accepted = np.random.default_rng(seed).random(len(pool)) < np.asarray(weights).reshape(-1)
+            keep &= torch.as_tensor(accepted)
+        if not bool(keep.any()):
+            return proposal
+        pool = pool[keep]
+        index = thompson_choice(self.model, pool, len(self.objectives), self._constraint_callables(), seed)
+        with torch.no_grad():
+            value = float(self.acquisition(None, seed)(pool[index].view(1, 1, -1)))
+        self.n_asked -= 1  # the refused proposal's number is reused
+        x_new = self.space.project(self.space.from_free(pool[index].view(1, -1).numpy()))[0]
+        chosen = self._proposal(x_new, "explore", value)
+        return replace(chosen, generator="thompson", why=f"Thompson sample: {why}")
 
     def set_candidates(self, candidates: CandidateSet) -> None:
         """The spots that can be measured without depositing anything (before each ask)."""
@@ -400,7 +377,7 @@ class BayesianPolicy:
     def _improvement(self, points: torch.Tensor) -> torch.Tensor:
         """Hypervolume each point would add to the observed front (model space, maximised)."""
         m = len(self.objectives)
-        observed = torch.tensor(np.array(self._values)[:, :m] * self._signs()[:m], dtype=torch.float64)
+        observed = torch.tensor(self._model_values[:, :m], dtype=torch.float64)
         reference = torch.tensor(self.signed_reference_point(), dtype=torch.float64)
         cells = FastNondominatedPartitioning(ref_point=reference, Y=observed).get_hypercell_bounds()
         extent = (torch.minimum(points.unsqueeze(-2), cells[1]) - cells[0]).clamp_min(0)
@@ -420,12 +397,15 @@ class BayesianPolicy:
         return callables
 
     def signed_reference_point(self) -> list[float]:
-        """Thresholds where given; otherwise just below the worst observed value of each objective."""
-        y = np.array(self._values)[:, : len(self.objectives)] * self._signs()[: len(self.objectives)]
+        """In model units (sign * warp): the thresholds where given (and the warp applies to
+        them); otherwise just below the worst observed value of each objective."""
+        y = self._model_values[:, : len(self.objectives)]
         reference = []
         for j, objective in enumerate(self.objectives):
-            if objective.name in self.reference_point:
-                reference.append(objective.sign * self.reference_point[objective.name])
+            fitted = self.surrogates.current[objective.name]
+            given = np.array([self.reference_point.get(objective.name, np.nan)])
+            if np.isfinite(given).all() and fitted.warp.applies_to(given):
+                reference.append(float(fitted.sign * fitted.warp.forward(given)[0]))
             else:
                 span = float(np.ptp(y[:, j])) or 1.0
                 reference.append(float(y[:, j].min() - 0.1 * span))
@@ -551,17 +531,17 @@ class BayesianPolicy:
         if self.model is None:
             raise RuntimeError(f"no model yet: it is fitted after {max(2, self.n_sobol)} observations")
         free = torch.tensor(self.space.to_free(points), dtype=torch.float64)
-        signs = self._signs()
         with torch.no_grad():
             posterior = self.model.posterior(free)
             mean, variance = posterior.mean, posterior.variance
         predictions = {}
         for i, name in enumerate(self.outcomes):
-            predictions[name] = OutcomePrediction(
-                mean=(mean[:, i] * signs[i]).numpy(),
-                sd=variance[:, i].clamp_min(0).sqrt().numpy(),
-                noise_sd=self.noise[name].predict(free).squeeze(-1).sqrt().numpy(),
+            raw_mean, raw_sd = self.surrogates.to_raw(
+                name, mean[:, i].numpy(), variance[:, i].clamp_min(0).sqrt().numpy()
             )
+            noise_var = self.noise[name].predict(free).squeeze(-1).numpy()
+            noise_var = noise_var + self.surrogates.floor_raw_variance(name, raw_mean)
+            predictions[name] = OutcomePrediction(mean=raw_mean, sd=raw_sd, noise_sd=np.sqrt(noise_var))
         return predictions
 
     def _reasons(self, candidates: torch.Tensor) -> list[str]:
@@ -578,34 +558,18 @@ class BayesianPolicy:
         return reasons
 
     def choose_count_time(self, x: np.ndarray) -> float:
-        """Count time that brings the first objective's noise sd to the rule's target at x.
-
-        Counting noise scales as 1/t, so each observation's variance times its count time is a
-        rate, modelled over the space (log-rate GP); with a counting noise model the rate is scaled
-        by its over-dispersion and its floor s0^2 cannot be counted away: a target below the floor
-        gets the longest time allowed.
-        """
-        rule = self.count_time
-        assert rule is not None
+        """Count time that brings the first objective's noise sd to the rule's target at x
+        (`policies.count_time`)."""
+        assert self.count_time is not None
         if self._rate_model is None:
-            x_train = self._training_x()
-            rates = torch.tensor(
-                np.array(self._variances)[:, 0] * np.array(self._count_times), dtype=torch.float64
-            ).clamp_min(1e-12)
-            self._rate_model = log_variance_gp(
-                x_train,
-                rates.log().unsqueeze(-1),
-                torch.full((len(rates), 1), 0.01, dtype=torch.float64),
+            self._rate_model = rate_model(
+                self._training_x(),
+                np.array(self._variances)[:, 0],
+                np.array(self._count_times),
                 self.space.free_bounds(),
             )
         free = torch.tensor(self.space.to_free(x[None, :]), dtype=torch.float64)
-        rate = float(predict_exp(self._rate_model, free).squeeze())
-        noise = self.noise[self.outcomes[0]]
-        phi, floor = (noise.phi, noise.s0**2) if isinstance(noise, CountingNoise) else (1.0, 0.0)
-        if rule.target_sd**2 <= floor:
-            return rule.max_s
-        seconds = phi * rate / (rule.target_sd**2 - floor)
-        return float(np.clip(round(seconds, 1), rule.min_s, rule.max_s))
+        return count_time(self.count_time, self._rate_model, free, self.noise[self.outcomes[0]])
 
     def _proposal(self, x: np.ndarray, reason: str, value: float | None) -> Proposal:
         self.n_asked += 1

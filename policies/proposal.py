@@ -22,6 +22,7 @@ class Proposal:
     generator: str = ""
     target_spot: str | None = None  # an existing library spot to measure, when the policy chose one
     cost_s: float | None = None  # what the policy expected this to cost (instrument time)
+    why: str = ""  # the reason in words, where `reason` alone would hide it (e.g. a stagnation rule)
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,4 @@ class ModelUpdate:
     n_train: int
     fit_seconds: float
     summary: Mapping[str, float] = field(default_factory=dict)
+    surrogates: Mapping[str, str] = field(default_factory=dict)  # outcome -> structure in use

@@ -96,7 +96,7 @@ def test_a_restored_policy_proposes_exactly_what_the_original_would(space):
 
 
 def test_past_the_full_fit_range_a_policy_told_all_at_once_equals_one_told_step_by_step(space):
-    from policies.bayesian import last_scheduled_fit
+    from policies.surrogate import last_scheduled_fit
 
     rng = np.random.default_rng(7)
     observed = []

@@ -1,0 +1,61 @@
+"""No stagnation: a confident model does not spend measurements on what it already knows."""
+
+import math
+
+import numpy as np
+import torch
+
+from policies import BayesianPolicy, DesignSpace, Objective, SobolPolicy
+from policies.acquisition import COLLAPSE_FRACTION, REPEAT_RADIUS, collapse_floor
+from tests.policies.measured import Measured
+
+BOUNDS = {"A": [0.0, 1.0], "B": [0.0, 1.0], "C": [0.0, 1.0]}
+CORNER = {"A": 1.0, "B": 0.0, "C": 0.0}
+NOISE_SD = 0.03
+
+
+def told_policy(allow_repeats: bool) -> BayesianPolicy:
+    """Magnetisation-like: highest at the A corner, which was measured six times already."""
+    space = DesignSpace.from_bounds(BOUNDS)
+    policy = BayesianPolicy(
+        space, [Objective("m")], {"count_time_s": 1.0}, seed=4, n_sobol=4, allow_repeats=allow_repeats
+    )
+    rng = np.random.default_rng(4)
+    points = list(SobolPolicy(space, {}, seed=4).sampler.draw(10)) + [space.as_point(CORNER)] * 6
+    for p in points:
+        value = 2.0 * p[0] + rng.normal(0, NOISE_SD)
+        policy.tell([Measured(space.as_dict(p), {"m": value}, {"m": NOISE_SD**2})])
+    return policy
+
+
+def distance_to_corner(condition) -> float:
+    return max(abs(condition[e] - CORNER[e]) for e in CORNER)
+
+
+def test_a_condition_known_to_within_its_noise_is_not_measured_again():
+    # the situation is real: the acquisition's own optimum is the corner measured six times
+    asked = told_policy(allow_repeats=True)
+    (raw,) = asked._optimise(1, [])
+    assert distance_to_corner(raw.condition) < REPEAT_RADIUS
+    policy = told_policy(allow_repeats=False)
+    (proposal,) = policy.ask(1)
+    assert distance_to_corner(proposal.condition) >= REPEAT_RADIUS
+    assert proposal.generator == "thompson" and proposal.reason == "explore"
+    assert proposal.why.startswith("Thompson sample: ")
+    assert proposal.proposal_id == "p0001"  # the refused proposal's number is reused
+    space = policy.space
+    assert space.contains(space.as_point(proposal.condition), tol=1e-6)[0]
+
+
+def test_a_campaign_that_asks_for_replicates_gets_them_unless_the_acquisition_collapsed():
+    policy = told_policy(allow_repeats=True)
+    free = torch.tensor(policy.space.to_free(policy.space.as_point(CORNER)[None, :]))[0]
+    assert policy._stagnation(free, value=0.0) == ""  # a replicate is allowed
+    refused = told_policy(allow_repeats=False)._stagnation(free, value=0.0)
+    assert "within its noise" in refused
+
+
+def test_the_collapse_floor_is_a_share_of_the_objective_spread():
+    values = np.array([[0.0, 10.0], [2.0, 30.0], [1.0, 20.0]])
+    assert math.isclose(collapse_floor(values), math.log(COLLAPSE_FRACTION) + math.log(2.0) + math.log(20.0))
+    assert math.isclose(collapse_floor(np.ones((3, 1))), math.log(COLLAPSE_FRACTION))
