@@ -38,6 +38,9 @@ class CampaignState:
     proposals: dict[str, Proposed] = field(default_factory=dict)
     faults: list[Faulted] = field(default_factory=list)
     model_id: str | None = None
+    # outcome -> the surrogate in use and its leave-one-out score, e.g. "matern52/reported/identity
+    # (LOO 0.41 per point)": which model the loop believes and why
+    surrogates: dict[str, str] = field(default_factory=dict)
     decision_seconds: list[float] = field(default_factory=list)
     started_at: float | None = None
     finished_at: float | None = None
@@ -87,6 +90,15 @@ class CampaignState:
                 self.observations.append(event.observation)
             case ModelUpdated():
                 self.model_id = event.model_id
+                self.surrogates = {
+                    name: structure
+                    + (
+                        f" (LOO {event.summary[f'{name}_loo_pll']:.2f} per point)"
+                        if f"{name}_loo_pll" in event.summary
+                        else ""
+                    )
+                    for name, structure in event.surrogates.items()
+                }
             case Faulted():
                 self.faults.append(event)
                 if event.action == "skip" and event.proposal_id is not None:

@@ -41,6 +41,7 @@ def header(
         "n_faults": len(state.faults),
         "faults_by_kind": _count(f.kind for f in state.faults),
         "model_id": state.model_id,
+        "surrogates": dict(state.surrogates),
         "best_by_model": best.as_dict(),
         "best_reading": best.reading.model_dump() if best.reading else None,
         "pause_reason": state.pause_reason if state.status == "paused" else "",

@@ -56,6 +56,11 @@ def test_state_is_the_fold_of_the_log_now_and_after_any_measurement(api, recorde
     assert now["duty_cycle"] == pytest.approx(state.duty_cycle)
     assert now["decision_seconds_last"] == pytest.approx(state.decision_seconds[-1])
     assert now["model_id"] == state.model_id
+    # the model in use and why: the structure chosen by leave-one-out evidence, per outcome
+    last_update = [e for e in _events(recorded) if e.type == "ModelUpdated"][-1]
+    for name, structure in last_update.surrogates.items():
+        assert now["surrogates"][name].startswith(structure) and "LOO" in now["surrogates"][name]
+    assert now["surrogates"]
 
     third = api.get("/api/state", params={"step": 3}).json()
     assert third["n_observations"] == 3 and third["status"] == "running" and third["step"] == 3

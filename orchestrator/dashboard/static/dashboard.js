@@ -91,7 +91,8 @@ function drawHeader(s) {
   const kinds = Object.entries(s.faults_by_kind).map(([k, n]) => `${k} ${n}`).join(", ");
   $("faults").textContent = s.n_faults ? `${s.n_faults} (${kinds})` : "0";
   $("faults").className = s.n_faults ? "some" : "";
-  $("model-id").textContent = s.model_id || "–";
+  const surrogates = Object.entries(s.surrogates || {}).map(([k, v]) => `${k}: ${v}`).join("; ");
+  $("model-id").textContent = s.model_id ? (surrogates ? `${s.model_id} — ${surrogates}` : s.model_id) : "–";
   drawBest(s);
   $("reason").textContent = s.pause_reason || s.finish_reason || "";
   const select = $("objective");
