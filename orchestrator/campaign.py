@@ -145,6 +145,14 @@ class PolicySpec(Strict):
     )
     constraints: list[ConstraintSpec] = []
     n_sobol: int = Field(ge=1, default=5)
+    replicates: bool = Field(
+        default=False,
+        description="measure a condition again even where the model already knows it to within its noise",
+    )
+    outcome_warps: bool = Field(
+        default=False,
+        description="let leave-one-out evidence choose a log or power warp of a lone objective",
+    )
     num_restarts: int = Field(ge=1, default=4)
     raw_samples: int = Field(ge=1, default=128)
     mc_samples: int = Field(ge=1, default=128)

@@ -82,6 +82,8 @@ def build_policy(spec: CampaignSpec, seed: int, costs: Costs | None = None) -> P
         prior=resolve_prior(spec.policy.prior, spec.elements) if spec.policy.prior else None,
         costs=costs,
         count_time=CountTimeRule(**spec.policy.count_time.model_dump()) if spec.policy.count_time else None,
+        allow_repeats=spec.policy.replicates,
+        outcome_warps=spec.policy.outcome_warps,
     )
 
 

@@ -49,7 +49,7 @@ CASES = {
         lambda c: c["instrument"].update(world="atlantis"),
         [
             "instrument.world: unknown world 'atlantis'; shipped worlds: "
-            "['fe-co-ni-oxide', 'fe-ga-pd', 'ternary-magnet']"
+            "['fe-co-ni-oxide', 'fe-ga-pd', 'quaternary-hetero', 'ternary-magnet']"
         ],
     ),
     "objective the world cannot measure": (
@@ -146,3 +146,15 @@ def test_a_users_world_by_import_path_validates(quickstart):
     quickstart["instrument"]["world"] = "tests.simulators.custom_world:build"
     spec = parse_campaign(yaml.safe_dump(quickstart, sort_keys=False))
     assert spec.instrument.world.endswith(":build")
+
+
+def test_replicates_and_outcome_warps_reach_the_policy(quickstart):
+    import yaml
+
+    from orchestrator.wiring import build_policy
+
+    default = build_policy(parse_campaign(yaml.safe_dump(quickstart, sort_keys=False)), seed=0)
+    assert default.allow_repeats is False and not any(default.surrogates.warps_allowed.values())
+    quickstart["policy"].update(replicates=True, outcome_warps=True)
+    asked = build_policy(parse_campaign(yaml.safe_dump(quickstart, sort_keys=False)), seed=0)
+    assert asked.allow_repeats is True and asked.surrogates.warps_allowed == {"magnetization": True}
