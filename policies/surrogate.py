@@ -286,7 +286,6 @@ def choose(
     x: torch.Tensor,
     y_raw: np.ndarray,
     var_raw: np.ndarray,
-    reported: np.ndarray,
     sign: float,
     bounds: torch.Tensor,
     warps_allowed: bool,
@@ -295,7 +294,7 @@ def choose(
     first, i.e. the simplest). A structure whose fit fails numerically is skipped."""
     best: FittedSurrogate | None = None
     scores: dict[str, float] = {}
-    for structure in portfolio(y_raw, reported, warps_allowed):
+    for structure in portfolio(y_raw, var_raw, warps_allowed):
         warp = OutcomeWarp.fitted(structure.warp, y_raw)
         assert warp is not None
         try:
@@ -394,7 +393,7 @@ class OutcomeSurrogates:
                 noise = self._noise_variances(name, "select", xs, ys, vs)
                 if self.select:
                     chosen = choose(
-                        xs, ys, noise, vs, float(self.signs[i]), self.bounds, self.warps_allowed[name]
+                        xs, ys, noise, float(self.signs[i]), self.bounds, self.warps_allowed[name]
                     )
                 else:
                     chosen = fit_structure(

@@ -27,12 +27,12 @@ def data(n: int, seed: int, noise_sd: float):
 def test_noise_the_reducer_did_not_report_is_learned_as_a_floor(seed):
     space, x, y = data(40, seed, noise_sd=0.2)
     reported = np.full(40, 1e-4)  # the reducer claims sd 0.01; the truth is 0.2
-    chosen = choose(x, y, reported, reported, 1.0, space.free_bounds(), warps_allowed=False)
+    chosen = choose(x, y, reported, 1.0, space.free_bounds(), warps_allowed=False)
     assert chosen.structure.noise == "reported+floor", chosen.scores
     assert 0.2**2 / 2.5 < chosen.floor_variance() < 0.2**2 * 2.5
     # the honest report is not second-guessed: the floor stays far below the reported noise
     honest = np.full(40, 0.2**2)
-    trusted = choose(x, y, honest, honest, 1.0, space.free_bounds(), warps_allowed=False)
+    trusted = choose(x, y, honest, 1.0, space.free_bounds(), warps_allowed=False)
     assert trusted.floor_variance() < 0.2**2 / 4 or trusted.structure.noise == "reported"
 
 
@@ -50,7 +50,7 @@ def test_skewed_outcomes_are_warped_when_the_evidence_says_so():
     log_y = 3 * smooth(points) + np.random.default_rng(3).normal(0, 0.1, 40)
     y = np.exp(log_y)
     variances = (0.1 * y) ** 2  # 10 % relative error, as a counting reducer would report
-    chosen = choose(x, y, variances, variances, 1.0, space.free_bounds(), warps_allowed=True)
+    chosen = choose(x, y, variances, 1.0, space.free_bounds(), warps_allowed=True)
     assert chosen.structure.warp == "log", chosen.scores
     assert chosen.scores["rbf/reported/log"] > chosen.scores["rbf/reported/identity"] + 0.2
 
