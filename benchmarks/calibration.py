@@ -4,7 +4,9 @@ and where it is noisy, beside a homoscedastic GP, on a random split and on a hel
 World fe-ga-pd, objective magnetisation counted for 1 s on films whose thickness falls from
 200 nm (Fe-rich) to 5 nm (Fe-poor), so the noise sd varies about tenfold with the condition,
 through the film and through the value. `known` trusts the counting variances; `learned` never
-sees them; `counting` scales them by a fitted over-dispersion and floor.
+sees them; `counting` scales them by a fitted over-dispersion and floor. `policy/NAME` is junkan's
+`BayesianPolicy` with that noise model, as the loop runs it: the surrogate it chose by leave-one-out
+evidence (kernel, learned floor), its predictive sd = latent sd and predicted noise sd.
 
     .venv/bin/python benchmarks/calibration.py [--seeds 3] [--n-train 150] [--json]
 """
@@ -12,6 +14,7 @@ sees them; `counting` scales them by a fitted over-dispersion and floor.
 import argparse
 import json
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -21,7 +24,8 @@ from botorch.models.transforms import Normalize, Standardize
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from scipy.stats import norm
 
-from policies import DesignSpace, noise_model
+from policies import BayesianPolicy, DesignSpace, Objective, noise_model
+from policies.noise import NOISE_MODELS
 from simulators import load_world
 
 Z90 = norm.ppf(0.95)
@@ -58,12 +62,39 @@ def sample(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.array(out[:n])
 
 
+@dataclass(frozen=True)
+class Measured:
+    condition: dict
+    values: dict
+    variances: dict
+
+
+def policy_prediction(noise: str, x_train, y_train, v_train, x_test) -> tuple[np.ndarray, np.ndarray]:
+    """`BayesianPolicy.predict` after it was told the training data: the mean and the predictive sd
+    (latent sd and noise sd, the learned floor included) a person sees on the dashboard."""
+    policy = BayesianPolicy(
+        SPACE, [Objective("magnetization")], {"count_time_s": 1.0}, noise=NOISE_MODELS[noise]
+    )
+    policy.tell(
+        [
+            Measured(SPACE.as_dict(x), {"magnetization": float(y)}, {"magnetization": float(v)})
+            for x, y, v in zip(x_train, y_train, v_train, strict=True)
+        ]
+    )
+    prediction = policy.predict(x_test)["magnetization"]
+    return prediction.mean, np.sqrt(prediction.sd**2 + prediction.noise_sd**2)
+
+
 def evaluate(name: str, x_train, y_train, v_train, x_test, y_test):
     t = lambda a: torch.tensor(a, dtype=torch.float64)  # noqa: E731
     xt, yt, vt = t(SPACE.to_free(x_train)), t(y_train)[:, None], t(v_train)[:, None]
     xs = t(SPACE.to_free(x_test))
     bounds = SPACE.free_bounds()
     transforms = {"input_transform": Normalize(2, bounds=bounds), "outcome_transform": Standardize(1)}
+    if name.startswith("policy/"):  # junkan's policy as the loop runs it: the surrogate it chose
+        mean, sd = policy_prediction(name.removeprefix("policy/"), x_train, y_train, v_train, x_test)
+        inside = np.abs(y_test - mean) <= Z90 * sd
+        return inside, -norm.logpdf(y_test, mean, sd)
     if name == "homoscedastic":
         model = SingleTaskGP(xt, yt, **transforms)
         fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
@@ -92,7 +123,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
-    models = ["homoscedastic", "known", "learned", "counting"]
+    models = ["homoscedastic", "known", "learned", "counting", "policy/known", "policy/learned"]
     results = []
     for split in ("random", "held-out corner"):
         for name in models:

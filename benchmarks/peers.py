@@ -244,7 +244,7 @@ def pool_setup() -> Setup:
         "noise": {k: dict(v) for k, v in pool.noise.items()},
         "top5": f"{int(scorer.top.sum())} of the {len(pool)} rows",
         "how_agents_choose_rows": (
-            "junkan: a CandidateSet of the unmeasured rows (its 6 Sobol starts snapped to the nearest "
+            "junkan: a CandidateSet of the unmeasured rows (its 2 Sobol starts snapped to the nearest "
             "unmeasured row); BayBE: its discrete search space of the rows, never recommending a measured "
             "one; random: a seeded permutation of the rows; Ax, UCB and grid: continuous suggestions in "
             "the rows' bounding region (bounds = each element's min and max over the rows), moved to "
@@ -645,8 +645,8 @@ DEFINITIONS = {
 CAVEATS = [
     "noise: junkan is told each value's variance and Ax its standard error; BayBE's API and the UCB agent "
     "take values only and infer a homoskedastic noise",
-    "initial designs are each tool's default: junkan and UCB 6 Sobol points (the same ones), Ax a center "
-    "point and 4 Sobol points, BayBE 1 random point; early budgets reflect these choices",
+    "initial designs are each tool's default: junkan 2 Sobol points, UCB 6 (the first 2 the same), "
+    "Ax a center point and 4 Sobol points, BayBE 1 random point; early budgets reflect these choices",
     "on the pool, junkan (candidate set) and BayBE (discrete space) maximise their acquisition over the "
     "unmeasured rows exactly, while Ax and UCB optimise over the rows' bounding region and are moved to the "
     "nearest unmeasured row, which need not be the row their acquisition ranks best: a handicap for them",
@@ -664,7 +664,9 @@ CAVEATS = [
 
 AGENT_SETUPS = {
     "junkan": "policies.BayesianPolicy, default optimiser settings (4 restarts, 128 raw samples, 128 MC "
-    "samples), 6 Sobol points first, qLogNEI / qLogNEHVI, reported variances as known noise",
+    "samples), 2 Sobol points first, qLogNEI / qLogNEHVI, reported variances as known noise, each "
+    "outcome's GP chosen by leave-one-out likelihood (kernel, learned noise floor), a Thompson sample "
+    "when the acquisition collapses or would repeat a condition known to within its noise",
     "ax": "ax.api.Client, default generation strategy (center, Sobol, then MBM), q = 1, last element "
     "derived (1 - the others), told each value's standard error; two objectives: thresholds at the "
     "world's reference point",
@@ -672,7 +674,7 @@ AGENT_SETUPS = {
     "acquisition; Pareto objective for two; not told the noise; discrete search space on the pool",
     "ucb": "bluesky-adaptive BoTorch example's rule: SingleTaskGP (default priors, inferred noise), refitted "
     "each ask, UpperConfidenceBound(beta=0.1) (bluesky-adaptive's default), optimize_acqf with 10 restarts "
-    "and 20 raw samples, q = 1, 6 Sobol points first (junkan's); two objectives maximised as the sum of "
+    "and 20 raw samples, q = 1, 6 Sobol points first; two objectives maximised as the sum of "
     "each divided by its true maximum over the simplex (ucb_weights)",
     "random": "uniform on the simplex (Dirichlet(1, ..., 1)) redrawn until within the bounds (uniform on "
     "hartmann6's box), seeded; on the pool a seeded permutation of the rows",

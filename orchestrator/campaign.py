@@ -144,7 +144,7 @@ class PolicySpec(Strict):
         default=None, description="'module:function' giving each composition a weight in [0, 1]; 0 vetoes"
     )
     constraints: list[ConstraintSpec] = []
-    n_sobol: int = Field(ge=1, default=5)
+    n_sobol: int = Field(ge=1, default=2, description="space-filling points before the model decides")
     replicates: bool = Field(
         default=False,
         description="measure a condition again even where the model already knows it to within its noise",

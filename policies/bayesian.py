@@ -69,6 +69,13 @@ LIBRARY_POOL = 512  # space-filling compositions that stand in for "any new libr
 LOCAL_GAIN = 1.5  # log-acquisition a local optimiser may add to the pool's best (measured up to 0.8)
 
 
+# Space-filling points before the first model (it is fitted from 2 on). Measured with junkan's own
+# loop over 4-10 seeds per problem (BENCHMARKS.md): median measurements to 90 % of the best with
+# 2 / 3 / 6 first points: ternary-magnet 3.5 / 4.5 / 7, the Fe-Ga-Pd pool 5 / 6 / 7, fe-co-ni-oxide
+# 16.5 / 18.5 / 21.5, with the same score at 50 measurements.
+N_INITIAL = 2
+
+
 class BayesianPolicy:
     """The decision-maker of a campaign. Fits on `tell`, proposes on `ask`, checkpoints exactly."""
 
@@ -80,7 +87,7 @@ class BayesianPolicy:
         objectives: Sequence[Objective],
         measurement: Mapping[str, float],
         seed: int = 0,
-        n_sobol: int = 5,
+        n_sobol: int = N_INITIAL,
         num_restarts: int = 4,
         raw_samples: int = 128,
         mc_samples: int = 128,
