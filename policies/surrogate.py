@@ -50,6 +50,9 @@ POWER_MIN_DEPARTURE = 0.2  # a Yeo-Johnson lambda within this of 1 is the identi
 NO_REPORTED_NOISE = 1e-8  # reported variances all below this: the table reports none
 FLOOR_PRIOR = (-4.0, 1.0)  # LogNormal on the floor in standardised units (BoTorch's own noise prior)
 FLOOR_MIN = 1e-6
+# Matern-5/2 costs 2-3x RBF per kernel evaluation: at 1,000 observations over 5,000 spots a decision
+# took 2.0-2.9 s against 0.9 s (benchmarks/decision_latency.py); past this size RBF only
+MATERN_MAX_N = 500
 
 
 @dataclass(frozen=True)
@@ -259,7 +262,8 @@ def portfolio(y_raw: np.ndarray, reported: np.ndarray, warps_allowed: bool) -> l
     warps: list[WarpKind] = ["identity"]
     if warps_allowed and len(y_raw) >= MIN_FOR_WARPS:
         warps += [w for w in ("log", "power") if OutcomeWarp.fitted(w, y_raw) is not None]
-    return [Structure(k, n, w) for w in warps for k in ("rbf", "matern52") for n in noises]
+    kernels: Sequence[Kernel] = ("rbf", "matern52") if len(y_raw) <= MATERN_MAX_N else ("rbf",)
+    return [Structure(k, n, w) for w in warps for k in kernels for n in noises]
 
 
 def fit_structure(

@@ -85,3 +85,11 @@ def test_the_choice_is_recorded_and_predictions_are_in_the_outcomes_units():
     prediction = policy.predict(points)["y"]
     assert np.corrcoef(prediction.mean, smooth(points))[0, 1] > 0.8  # minimised, but shown unsigned
     assert np.median(prediction.noise_sd) > 0.1  # the learned floor shows in the predicted noise
+
+
+def test_past_the_matern_limit_the_portfolio_is_rbf_only():
+    from policies.surrogate import MATERN_MAX_N
+
+    small = portfolio(np.zeros(MATERN_MAX_N), np.ones(MATERN_MAX_N), warps_allowed=False)
+    large = portfolio(np.zeros(MATERN_MAX_N + 1), np.ones(MATERN_MAX_N + 1), warps_allowed=False)
+    assert {s.kernel for s in small} == {"rbf", "matern52"} and {s.kernel for s in large} == {"rbf"}
