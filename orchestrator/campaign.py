@@ -42,6 +42,9 @@ class SpaceSpec(Strict):
     linear_constraints: list[LinearRuleSpec] = Field(
         default=[], description="expert rules, e.g. {terms: {Ga: 1, Pd: 1}, max: 0.5}"
     )
+    process: dict[str, Bounds] = Field(
+        default={}, description="process parameter -> [lower, upper] (served by kind 'recorded' only)"
+    )
 
     @model_validator(mode="after")
     def _simplex_not_empty(self) -> "SpaceSpec":
@@ -51,7 +54,7 @@ class SpaceSpec(Strict):
     def simplex(self) -> DesignSpace:
         try:
             rules = [LinearConstraint(r.terms, r.max) for r in self.linear_constraints]
-            return DesignSpace.from_bounds(self.composition, rules)
+            return DesignSpace.from_bounds(self.composition, rules, process=self.process or None)
         except DesignSpaceError as exc:
             raise ValueError(str(exc)) from None
 
@@ -90,8 +93,17 @@ class LibrarySpec(Strict):
 
 
 class InstrumentSpec(Strict):
-    kind: Literal["simulated", "thin-film"] = "simulated"
-    world: str = Field(min_length=1, description="a shipped world name or 'module:attribute'")
+    kind: Literal["simulated", "thin-film", "recorded"] = "simulated"
+    world: str | None = Field(
+        default=None, min_length=1, description="a shipped world name or 'module:attribute'"
+    )
+    table: str | None = Field(
+        default=None, min_length=1, description="kind 'recorded': a measured table (CSV or zarr) to serve"
+    )
+    inputs: list[str] = Field(
+        default=[],
+        description="kind 'recorded': the table's input columns, in the order of the space's names",
+    )
     count_time_s: float = Field(gt=0, default=1.0)
     realtime: bool = Field(default=False, description="simulated detectors take their count time")
     inject_faults: dict[str, float] = Field(
@@ -103,10 +115,21 @@ class InstrumentSpec(Strict):
 
     @model_validator(mode="after")
     def _sections_fit_kind(self) -> "InstrumentSpec":
+        if self.kind == "recorded":
+            if self.table is None or not self.inputs or self.world is not None:
+                raise ValueError(
+                    "kind 'recorded' serves a measured table: give table and inputs, and no world"
+                )
+        elif self.world is None:
+            raise ValueError(f"kind {self.kind!r} needs a world: a shipped world name or 'module:attribute'")
+        elif self.table is not None or self.inputs:
+            raise ValueError(f"table and inputs belong to kind 'recorded', not {self.kind!r}")
         given = [name for name in ("xrd", "xafs", "library") if getattr(self, name) is not None]
-        if self.kind == "simulated" and given:
+        if self.kind != "thin-film" and given:
             raise ValueError(
-                f"sections {given} need kind 'thin-film'; kind 'simulated' makes and counts only"
+                f"sections {given} need kind 'thin-film'; kind {self.kind!r} makes and counts only"
+                if self.kind == "simulated"
+                else f"sections {given} need kind 'thin-film'; kind {self.kind!r} serves recorded rows"
             )
         if self.inject_faults and self.kind != "simulated":
             raise ValueError("inject_faults rehearses faults on kind 'simulated' only")
@@ -268,6 +291,16 @@ def describe_validation_errors(error: ValidationError) -> list[str]:
 
 def _check_against_instrument(spec: CampaignSpec) -> list[str]:
     """What only the instrument can tell: does the world have these elements and objectives?"""
+    if spec.instrument.kind == "recorded":
+        from orchestrator.recorded_campaign import check_recorded  # reads the table
+
+        return check_recorded(spec)
+    if spec.space.process:
+        return [
+            f"space.process: {sorted(spec.space.process)} can only be served by kind 'recorded' today; "
+            "a simulated world makes compositions only"
+        ]
+    assert spec.instrument.world is not None  # the instrument section's own check
     try:
         described = describe_simulated_world(spec.instrument.world)
     except ValueError as exc:

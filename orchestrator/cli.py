@@ -336,10 +336,14 @@ def replay(
     budget: Annotated[int, typer.Option(help="with --pool: measurements per seed")] = 50,
     seeds: Annotated[int, typer.Option(help="with --pool: seeds (run in parallel processes)")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="with --pool: print one JSON object")] = False,
+    keep: Annotated[
+        Path | None,
+        typer.Option("--store", help="with --pool: keep each seed's campaign store at DIR/seed-N"),
+    ] = None,
 ) -> None:
     """Re-decide a recorded campaign (DIR --verify), or run a policy over a measured table (--pool)."""
     if pool is not None:
-        _replay_pool(pool, inputs, objectives, policy, budget, seeds, as_json)
+        _replay_pool(pool, inputs, objectives, policy, budget, seeds, as_json, keep)
         return
     if store is None or not verify:
         raise _refuse("give a store and --verify, or --pool DATA --inputs ... --objectives ...")
@@ -364,6 +368,7 @@ def _replay_pool(
     budget: int,
     seeds: int,
     as_json: bool,
+    stores: Path | None,
 ) -> None:
     if not inputs or not objectives:
         raise _refuse("--pool needs --inputs A,B,C and --objectives NAME:max[,NAME2:min]")
@@ -374,7 +379,9 @@ def _replay_pool(
             raise _refuse(f"--objectives: {item!r} is not NAME:max or NAME:min")
         goals.append((name, goal))
     try:
-        result = pool_replay(data, inputs.split(","), goals, policy=policy, budget=budget, seeds=seeds)
+        result = pool_replay(
+            data, inputs.split(","), goals, policy=policy, budget=budget, seeds=seeds, stores=stores
+        )
     except (ValueError, OSError) as exc:
         raise _refuse(str(exc)) from None
     if as_json:
@@ -391,6 +398,8 @@ def _replay_pool(
     )
     for note in result.get("notes", []):
         out.print(f"note: {note}", highlight=False, soft_wrap=True)
+    for store in result.get("stores") or []:
+        out.print(f"store: {store} (junkan status / dashboard open it)", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from bluesky.utils import MsgGenerator
 
 from instruments import Document, Reduction, ReductionError
+from instruments.protocols import RestoresFromRecord
 from orchestrator.control import ControlRequest, pending_requests
 from orchestrator.document_journal import DocumentJournal, read_journal
 from orchestrator.events import (
@@ -479,6 +480,8 @@ class CampaignLoop:
                 f"{type(self.instrument).__name__} cannot be resumed yet: the libraries it deposited "
                 "live in its memory only"
             )
+        if isinstance(self.instrument, RestoresFromRecord):
+            self.instrument.restore(self.state.observations)
         if self.state.observations:
             self.policy.tell(self.state.observations)
         if self.state.proposals:

@@ -29,6 +29,12 @@ def observations_dataset(
             np.array([o.condition[element] for o in observations], dtype=float),
             {"units": "at. fraction", "long_name": f"{element} atomic fraction"},
         )
+    for parameter in sorted({k for o in observations for k in o.condition} - set(elements)):
+        coords[parameter] = (  # process parameters
+            "obs",
+            np.array([o.condition.get(parameter, np.nan) for o in observations], dtype=float),
+            {"long_name": f"process parameter {parameter}"},
+        )
     settings = sorted({k for o in observations for k in o.measurement})
     for setting in settings:
         coords[setting] = (

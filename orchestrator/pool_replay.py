@@ -16,17 +16,21 @@ replicate, per objective:
 - else `TABLE_VARIANCE_FRACTION` (1 %) of the variance of the conditions' means across the table
   (a noise sd of 10 % of the table's spread: the data say nothing about their noise);
 
-never below `VARIANCE_FLOOR_FRACTION` of the table's variance. The policy takes these variances as
-known (`KnownNoise`).
+never below `VARIANCE_FLOOR_FRACTION` of the table's variance. These are what `load_pool` records
+(and what `benchmarks/peers.py` serves every agent). The policy's campaign reports them as known,
+except for a table with no replicates at all: there each row reports only the floor and the model
+learns the noise (`orchestrator.recorded_campaign.reported_variances`).
 
 Policies: "random" measures the conditions in a seeded permutation (then, if the budget exceeds the
-number of conditions, their second rows in a new permutation, and so on). "bayesian" is
-`policies.BayesianPolicy`, given the available conditions as a `CandidateSet` before each ask, with
+number of conditions, their second rows in a new permutation, and so on). "bayesian" runs each seed
+as a campaign through the loop (`orchestrator.recorded_campaign`: the table served by
+`instruments.recorded_pool_instrument.RecordedPoolInstrument`, a store per seed): the policy
+(`policies.BayesianPolicy`) is offered the available conditions as spots before each ask, with
 costs that make a new library infinitely expensive (a finite cost such as 1e12 s can still win
 against a spot whose log-acquisition has fallen below -28, late in a run), so it always names one of
 the candidates (`target_spot`). Its first `n_sobol` proposals are Sobol points of the design space
-(it has no model yet): each is replaced by the available condition nearest to it in the model's
-normalised coordinates. The design space comes from the inputs:
+(it has no model yet): the instrument serves the available condition nearest to each (coordinates
+scaled by the table's range). The design space comes from the inputs:
 
 - a simplex when every row's inputs are >= -1e-3 and sum to 1 within 1e-3 (after dividing by 100
   when any value exceeds 1.5: percentages), with bounds [min, max] of each input over the table;
@@ -57,6 +61,7 @@ random's median fraction is 0). Seeds run in spawned processes (at most 2), one 
 
 import math
 import multiprocessing
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -313,54 +318,49 @@ def design_space(pool: Pool) -> tuple[Any, np.ndarray, str]:
 
 
 # -- one seed -----------------------------------------------------------------------------------------
-def replay_seed(pool: Pool, policy: str, seed: int, budget: int) -> dict[str, Any]:
-    """One run: which condition each measurement chose, and the value and variance it was served."""
+@dataclass(frozen=True)
+class PoolTable:
+    """Where a pool comes from: the table, its input columns and its objectives with their goals."""
+
+    data: Path
+    inputs: tuple[str, ...]
+    objectives: tuple[tuple[str, str], ...]  # (name, "max" | "min" | "maximize" | ...)
+
+    def load(self) -> Pool:
+        return load_pool(self.data, self.inputs, self.objectives)
+
+
+def replay_seed(
+    table: PoolTable, policy: str, seed: int, budget: int, store: Path | None = None
+) -> dict[str, Any]:
+    """One run: which condition each measurement chose, and the value and variance it was served.
+    The policy's run is a campaign through the loop (`orchestrator.recorded_campaign`), its store at
+    `store` (a temporary directory, removed, when None); random's is a seeded permutation."""
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; valid: {list(POLICIES)}")
+    pool = table.load()
     _check_budget(pool, budget)
     started = time.perf_counter()
-    server = ReplicateServer(pool)
-    chosen: list[int] = []
-    values: list[list[float]] = []
-    variances: list[list[float]] = []
-    mapped = 0
     if policy == "random":
-        order = _random_order(pool, seed, budget)
-        for condition in order:
+        server = ReplicateServer(pool)
+        chosen: list[int] = []
+        values: list[list[float]] = []
+        variances: list[list[float]] = []
+        for condition in _random_order(pool, seed, budget):
             value, variance = server.serve(condition)
             chosen.append(condition)
             values.append(list(value.values()))
             variances.append(list(variance.values()))
+        mapped = 0
+    elif store is None:
+        with tempfile.TemporaryDirectory(prefix="junkan-pool-") as directory:
+            run = replay_seed(table, policy, seed, budget, Path(directory) / f"seed-{seed}")
+        return {**run, "store": None}  # removed with its directory
     else:
-        from policies import BayesianPolicy, CandidateSet, Costs, Objective
-
-        space, points, _ = design_space(pool)
-        agent = BayesianPolicy(
-            space,
-            [Objective(n, g) for n, g in zip(pool.objectives, pool.goals, strict=True)],  # type: ignore[arg-type]
-            {"count_time_s": 1.0},
-            seed=seed,
-            costs=Costs(spot_s=1.0, library_s=math.inf),
-            **OPTIMISER,
-        )
-        lo, hi = (b.numpy() for b in space.free_bounds())
-        span = np.where(hi > lo, hi - lo, 1.0)
-        scaled = (space.to_free(points) - lo) / span
-        for _ in range(budget):
-            available = server.available()
-            agent.set_candidates(CandidateSet(tuple(str(i) for i in available), points[available]))
-            (proposal,) = agent.ask(1)
-            if proposal.target_spot is not None:
-                condition = int(proposal.target_spot)
-            else:  # a Sobol start (no model yet): the nearest available condition
-                z = (space.to_free(space.as_point(proposal.condition)) - lo) / span
-                condition = int(available[np.argmin(((scaled[available] - z) ** 2).sum(axis=1))])
-                mapped += 1
-            value, variance = server.serve(condition)
-            agent.tell([_Measured(space.as_dict(points[condition]), value, variance)])
-            chosen.append(condition)
-            values.append(list(value.values()))
-            variances.append(list(variance.values()))
+        observations, mapped = _campaign(table, seed, budget, store)
+        chosen = [int(o.sample["condition"]) for o in observations]
+        values = [[o.values[n] for n in pool.objectives] for o in observations]
+        variances = [[o.variances[n] for n in pool.objectives] for o in observations]
     return {
         "policy": policy,
         "seed": seed,
@@ -369,7 +369,31 @@ def replay_seed(pool: Pool, policy: str, seed: int, budget: int) -> dict[str, An
         "variances": variances,
         "mapped_to_nearest": mapped,
         "seconds": time.perf_counter() - started,
+        "store": None if store is None else str(store),
     }
+
+
+def _campaign(table: PoolTable, seed: int, budget: int, store: Path) -> tuple[list[Any], int]:
+    """Run one seed as a campaign over the table: its observations and how many proposals named no
+    row (the space-filling start, served at the nearest available condition)."""
+    from orchestrator.campaign import parse_campaign
+    from orchestrator.local_executor import LocalExecutor
+    from orchestrator.loop import CampaignLoop
+    from orchestrator.recorded_campaign import pool_campaign_text
+    from orchestrator.store import CAMPAIGN_FILE, CampaignStore
+    from orchestrator.wiring import build_instrument, build_policy, instrument_costs
+
+    goals = [(name, GOALS[goal]) for name, goal in table.objectives]
+    text = pool_campaign_text(table.data, list(table.inputs), goals, seed, budget, OPTIMISER)
+    spec = parse_campaign(text, str(store / CAMPAIGN_FILE))
+    campaign_store = CampaignStore.create(store, spec, text)
+    instrument = build_instrument(spec, seed)
+    policy = build_policy(spec, seed, instrument_costs(instrument))
+    state = CampaignLoop(campaign_store, policy, instrument, LocalExecutor(instrument), seed=seed).run()
+    if state.status != "finished":
+        raise RuntimeError(f"pool campaign {store} ended {state.status}: {state.finish_reason}")
+    mapped = sum(1 for p in state.proposals.values() if p.proposal.target_spot is None)
+    return list(state.observations), mapped
 
 
 def _random_order(pool: Pool, seed: int, budget: int) -> list[int]:
@@ -387,7 +411,7 @@ def _check_budget(pool: Pool, budget: int) -> None:
         raise ValueError(f"budget must be 1 to {pool.n_rows} (the table's rows), got {budget}")
 
 
-def _worker(job: tuple[Pool, str, int, int]) -> dict[str, Any]:
+def _worker(job: tuple[PoolTable, str, int, int, Path | None]) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(1)
@@ -449,6 +473,20 @@ def _score(
     return n_to_best, found, [float(v) for v in curve]
 
 
+def _noise_report(pool: Pool) -> dict[str, dict[str, Any]]:
+    """How each objective's noise reached the policy: replicate variances, or learned by the model."""
+    report = {}
+    for name, noise in pool.noise.items():
+        report[name] = dict(noise)
+        if noise["replicated_conditions"] == 0:
+            report[name]["single_row_variance_from"] = (
+                "learned by the model: no replicates, so each row reports only a negligible floor "
+                f"({VARIANCE_FLOOR_FRACTION:g} x the variance of the conditions' means)"
+            )
+            report[name]["single_row_variance"] = None
+    return report
+
+
 def _finite(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
@@ -462,27 +500,34 @@ def pool_replay(
     budget: int = 50,
     seeds: int = 5,
     workers: int = 2,
+    stores: Path | None = None,
 ) -> dict:
     """Run `policy` and random over the conditions of a measured table, `seeds` times each, and compare
-    them (see the module docstring). Returns a JSON-serialisable dict."""
+    them (see the module docstring). With `stores`, each seed's campaign store is kept at
+    `stores/seed-N`. Returns a JSON-serialisable dict."""
     started = time.perf_counter()
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; valid: {list(POLICIES)}")
     if seeds < 1 or workers < 1:
         raise ValueError(f"seeds and workers must be >= 1, got seeds={seeds}, workers={workers}")
-    pool = load_pool(data, inputs, objectives)
+    table = PoolTable(Path(data), tuple(inputs), tuple((n, g) for n, g in objectives))
+    pool = table.load()
     _check_budget(pool, budget)
+    kept = [None if stores is None else Path(stores) / f"seed-{s}" for s in range(seeds)]
+    taken = [str(k) for k in kept if k is not None and k.exists() and any(k.iterdir())]
+    if taken and policy != "random":
+        raise ValueError(f"store(s) {taken} already hold something; give a new or empty --store directory")
     space_kind = design_space(pool)[2] if policy == "bayesian" else None
     targets = _targets(pool)
     n_workers = min(workers, MAX_WORKERS, seeds)
     notes = []
     if workers > MAX_WORKERS:
         notes.append(f"{workers} workers asked for; at most {MAX_WORKERS} run (the machine has 2 cores)")
-    random_runs = [replay_seed(pool, "random", s, budget) for s in range(seeds)]
+    random_runs = [replay_seed(table, "random", s, budget) for s in range(seeds)]
     if policy == "random":
         policy_runs = random_runs
     else:
-        jobs = [(pool, policy, s, budget) for s in range(seeds)]
+        jobs = [(table, policy, s, budget, kept[s]) for s in range(seeds)]
         with multiprocessing.get_context("spawn").Pool(n_workers) as processes:
             policy_runs = processes.map(_worker, jobs, chunksize=1)
     scored = {
@@ -516,7 +561,7 @@ def pool_replay(
         "n_rows": pool.n_rows,
         "n_conditions": len(pool),
         "n_top5": int(targets.top.sum()),
-        "noise": {k: dict(v) for k, v in pool.noise.items()},
+        "noise": _noise_report(pool) if policy != "random" else {k: dict(v) for k, v in pool.noise.items()},
         "n_to_best_definition": (
             "measurements until the table's hypervolume is reached"
             if several
@@ -539,6 +584,9 @@ def pool_replay(
         "random_median_curve": [float(v) for v in np.median(curves["random"], axis=0)],
         "mapped_to_nearest_per_seed": [r["mapped_to_nearest"] for r in policy_runs],
         "seconds_per_seed_median": float(np.median([r["seconds"] for r in policy_runs])),
+        "stores": [r.get("store") for r in policy_runs]
+        if stores is not None and policy != "random"
+        else None,
         "notes": notes,
     }
     if several:

@@ -8,7 +8,9 @@ from instruments import (
     describe_simulated_world,
     simulated_thin_film_instrument,
 )
+from instruments.recorded_pool_instrument import RecordedPoolInstrument
 from orchestrator.campaign import CampaignSpec, LibrarySpec, resolve_prior
+from orchestrator.recorded_campaign import build_recorded_instrument, recorded_costs
 from policies import (
     BayesianPolicy,
     Costs,
@@ -28,8 +30,13 @@ def derived_seeds(seed: int) -> dict[str, int]:
     return {"world": int(world), "policy": int(policy)}
 
 
-def build_instrument(spec: CampaignSpec, seed: int) -> SimulatedInstrument | ThinFilmInstrument:
+def build_instrument(
+    spec: CampaignSpec, seed: int
+) -> SimulatedInstrument | ThinFilmInstrument | RecordedPoolInstrument:
     instrument = spec.instrument
+    if instrument.kind == "recorded":
+        return build_recorded_instrument(spec)
+    assert instrument.world is not None  # the campaign file's own check
     quantities = describe_simulated_world(instrument.world).quantity_units
     objectives = [o for o in spec.measured_outcomes() if o in quantities]  # counted; features are reduced
     world_seed = derived_seeds(seed)["world"]
@@ -87,8 +94,12 @@ def build_policy(spec: CampaignSpec, seed: int, costs: Costs | None = None) -> P
     )
 
 
-def instrument_costs(instrument: SimulatedInstrument | ThinFilmInstrument) -> Costs | None:
+def instrument_costs(
+    instrument: SimulatedInstrument | ThinFilmInstrument | RecordedPoolInstrument,
+) -> Costs | None:
     """Spot and library times of an instrument that has libraries; None for one that makes each sample."""
     if isinstance(instrument, ThinFilmInstrument):
         return Costs(spot_s=instrument.spot_seconds(), library_s=instrument.library_seconds())
+    if isinstance(instrument, RecordedPoolInstrument):
+        return recorded_costs()
     return None

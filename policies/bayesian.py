@@ -25,6 +25,7 @@ from botorch.utils.multi_objective.box_decompositions.non_dominated import FastN
 
 from policies.acquisition import (
     N_LOCAL_CENTRES,
+    THOMPSON_POOL,
     CompositionPrior,
     PriorWeightedAcquisition,
     collapse_floor,
@@ -220,11 +221,12 @@ class BayesianPolicy:
                     proposals.append(proposal)
                     pending_x.append(self.space.as_point(proposal.condition))
             else:
-                spots, pool = self._shortlists(n - n_space_filling)  # screened once per ask
+                spots, pool, fresh = self._shortlists(n - n_space_filling)  # screened once per ask
                 for _ in range(n - n_space_filling):  # greedy: each choice is pending for the next
                     taken = {p.target_spot for p in proposals}
                     spots = np.array([i for i in spots if self.candidates.ids[i] not in taken], dtype=int)
-                    chosen = self._cost_aware_choice(pending_x, spots, pool)
+                    fresh = np.array([i for i in fresh if self.candidates.ids[i] not in taken], dtype=int)
+                    chosen = self._cost_aware_choice(pending_x, spots, pool, fresh)
                     proposals.append(chosen)
                     pending_x.append(self.space.as_point(chosen.condition))
         return proposals
@@ -296,22 +298,61 @@ class BayesianPolicy:
         """The spots that can be measured without depositing anything (before each ask)."""
         self.candidates = candidates
 
-    def _shortlists(self, q: int) -> tuple[np.ndarray, torch.Tensor]:
+    def _shortlists(self, q: int) -> tuple[np.ndarray, torch.Tensor, np.ndarray]:
         """The spots (indices) and the pool of new-library compositions (free coordinates) worth a
-        Monte-Carlo acquisition. Pending points change the acquisition, not the posterior, so a
-        batch screens once."""
+        Monte-Carlo acquisition, and every spot the stagnation rules leave on offer. Pending points
+        change the acquisition, not the posterior, so a batch screens once."""
         inside = self.space.contains(self.candidates.compositions, tol=1e-3)
         keep = np.flatnonzero(inside)
-        free = torch.tensor(self.space.to_free(self.candidates.compositions[keep]), dtype=torch.float64)
+        if not self.allow_repeats and len(keep):  # a spot known to within its noise: not again
+            repeats = self._repeats_among(self._free(self.candidates.compositions[keep]))
+            if not bool(repeats.all()):
+                keep = keep[~repeats.numpy()]
+        free = self._free(self.candidates.compositions[keep])
         spots = keep[self._screen(free, SCREEN_KEEP + q).numpy()] if len(keep) else keep
         pool = torch.tensor(
             self.space.to_free(SobolSampler(self.space, self._step_seed("pool")).draw(LIBRARY_POOL)),
             dtype=torch.float64,
         )
-        return spots, pool[self._screen(pool, SCREEN_KEEP)]
+        return spots, pool[self._screen(pool, SCREEN_KEEP)], keep
+
+    def _free(self, points: np.ndarray) -> torch.Tensor:
+        return torch.tensor(self.space.to_free(points), dtype=torch.float64)
+
+    def _repeats_among(self, free: torch.Tensor) -> torch.Tensor:
+        """`_repeats` for many points: the posterior only where a measured condition is near."""
+        close = near(self.space, free, self._training_x())
+        repeats = torch.zeros(len(free), dtype=torch.bool)
+        if bool(close.any()):
+            repeats[close] = self._repeats(free[close])
+        return repeats
+
+    def _thompson_spot(self, fresh: np.ndarray, why: str) -> Proposal:
+        """A Thompson sample among the spots on offer (a seeded subset when there are many)."""
+        seed = self._step_seed("thompson")
+        if len(fresh) > THOMPSON_POOL:
+            fresh = np.sort(np.random.default_rng(seed).choice(fresh, THOMPSON_POOL, replace=False))
+        free = self._free(self.candidates.compositions[fresh])
+        index = int(
+            fresh[thompson_choice(self.model, free, len(self.objectives), self._constraint_callables(), seed)]
+        )
+        with torch.no_grad():
+            value = float(
+                self.acquisition(None, seed)(
+                    self._free(self.candidates.compositions[index : index + 1]).unsqueeze(1)
+                )
+            )
+        proposal = self._proposal(self.candidates.compositions[index], "explore", value)
+        return replace(
+            proposal,
+            target_spot=self.candidates.ids[index],
+            cost_s=self.costs.spot_s if self.costs else None,
+            generator="thompson",
+            why=f"Thompson sample among the spots: {why}",
+        )
 
     def _cost_aware_choice(
-        self, pending: list[np.ndarray], spots: np.ndarray, pool: torch.Tensor
+        self, pending: list[np.ndarray], spots: np.ndarray, pool: torch.Tensor, fresh: np.ndarray
     ) -> Proposal:
         """The best unmeasured spot or the best new library, by acquisition value per second.
 
@@ -342,6 +383,11 @@ class BayesianPolicy:
             if library_score > spot_score or not len(spots):
                 return replace(continuous, reason="new library", cost_s=self.costs.library_s)
             self.n_asked -= 1  # the continuous optimum is not proposed: reuse its number
+        floor = collapse_floor(self._model_values[:, : len(self.objectives)])
+        if value < floor and len(fresh) > 1:
+            return self._thompson_spot(
+                fresh, f"acquisition collapsed (log value {value:.1f} below the floor)"
+            )
         reason = self._reasons(
             torch.tensor(self.space.to_free(self.candidates.compositions[index : index + 1]))
         )[0]

@@ -20,7 +20,7 @@ CASES = {
     ),
     "unknown nested key": (
         lambda c: c["instrument"].update(exposure=3),
-        ["instrument.exposure: unknown key", "valid keys here: kind, world, count_time_s"],
+        ["instrument.exposure: unknown key", "valid keys here: kind, world, table, inputs, count_time_s"],
     ),
     "wrong type": (
         lambda c: c.update(budget="twenty"),

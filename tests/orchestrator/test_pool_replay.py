@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from instruments.recorded_pool import fe_ga_pd_table
-from orchestrator.pool_replay import OPTIMISER, design_space, load_pool, pool_replay, replay_seed
+from orchestrator.pool_replay import OPTIMISER, PoolTable, design_space, load_pool, pool_replay, replay_seed
 
 # Two inputs that are not a simplex (a box); conditions repeat: (0, 1) twice, (1, 1) twice.
 REPLICATED = [
@@ -46,7 +46,8 @@ def bump(centre: tuple[float, float, float], width: float):
 
 def test_replicates_are_grouped_served_in_turn_and_set_the_noise(tmp_path):
     path = write_csv(tmp_path / "replicated.csv", REPLICATED)
-    pool = load_pool(path, ["x", "y"], [("f", "max")])
+    table = PoolTable(path, ("x", "y"), (("f", "max"),))
+    pool = table.load()
     data = np.array(REPLICATED[1:])
     keys = [tuple(r) for r in data[:, :2]]
     distinct = list(dict.fromkeys(keys))  # conditions in order of first row
@@ -61,7 +62,7 @@ def test_replicates_are_grouped_served_in_turn_and_set_the_noise(tmp_path):
     assert pool.noise["f"]["replicated_conditions"] == len(replicated)
 
     for policy in ("random", "bayesian"):  # bayesian over a box design space, in this process
-        run = replay_seed(pool, policy, seed=3, budget=len(data))
+        run = replay_seed(table, policy, seed=3, budget=len(data))
         assert sorted(run["chosen"]) == sorted(i for i, g in enumerate(groups) for _ in g)
         for i, group in enumerate(groups):
             served = [v[0] for c, v in zip(run["chosen"], run["values"], strict=True) if c == i]
@@ -73,7 +74,7 @@ def test_replicates_are_grouped_served_in_turn_and_set_the_noise(tmp_path):
     result = pool_replay(path, ["x", "y"], [("f", "max")], policy="random", budget=len(data), seeds=3)
     best = int(np.argmax([g.mean() for g in groups]))
     for seed, n_to_best in enumerate(result["random_n_to_best"]):
-        chosen = replay_seed(pool, "random", seed, len(data))["chosen"]
+        chosen = replay_seed(table, "random", seed, len(data))["chosen"]
         assert n_to_best == chosen.index(best) + 1
     assert result["random_n_to_best_censored"] == 0
     assert result["best_value"] == pytest.approx(max(g.mean() for g in groups))

@@ -14,10 +14,10 @@ import yaml
 
 from orchestrator.document_journal import DOCUMENTS_DIR, read_journal
 from orchestrator.event_log import EventLog
-from orchestrator.local_executor import LocalExecutor
 from orchestrator.loop import CampaignLoop
 from orchestrator.store import CampaignStore
 from orchestrator.wiring import build_instrument, build_policy
+from tests.orchestrator.crashing_executor import CrashAfterRun, CrashingExecutor
 
 
 def junkan_process(*args: object) -> subprocess.Popen:
@@ -108,24 +108,6 @@ def test_killed_at_random_moments_and_resumed_it_ends_with_one_observation_per_m
     )
     assert verify.returncode == 0, verify.stderr
     assert "all 9 proposals re-decided identically" in verify.stdout
-
-
-class CrashAfterRun(BaseException):
-    """The process dying between a finished plan and its recorded observation."""
-
-
-class CrashingExecutor(LocalExecutor):
-    def __init__(self, instrument, crash_on_run: int) -> None:
-        super().__init__(instrument)
-        self.crash_on_run = crash_on_run
-        self.runs = 0
-
-    def run(self, request, on_document):
-        self.runs += 1
-        outcome = super().run(request, on_document)
-        if self.runs == self.crash_on_run:
-            raise CrashAfterRun
-        return outcome
 
 
 def loop_for(store_path: Path, crash_on_run: int = 0) -> tuple[CampaignLoop, CrashingExecutor]:

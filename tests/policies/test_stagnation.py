@@ -5,7 +5,7 @@ import math
 import numpy as np
 import torch
 
-from policies import BayesianPolicy, DesignSpace, Objective, SobolPolicy
+from policies import BayesianPolicy, CandidateSet, Costs, DesignSpace, Objective, SobolPolicy
 from policies.acquisition import COLLAPSE_FRACTION, REPEAT_RADIUS, collapse_floor
 from tests.policies.measured import Measured
 
@@ -14,11 +14,17 @@ CORNER = {"A": 1.0, "B": 0.0, "C": 0.0}
 NOISE_SD = 0.03
 
 
-def told_policy(allow_repeats: bool) -> BayesianPolicy:
+def told_policy(allow_repeats: bool, costs: Costs | None = None) -> BayesianPolicy:
     """Magnetisation-like: highest at the A corner, which was measured six times already."""
     space = DesignSpace.from_bounds(BOUNDS)
     policy = BayesianPolicy(
-        space, [Objective("m")], {"count_time_s": 1.0}, seed=4, n_sobol=4, allow_repeats=allow_repeats
+        space,
+        [Objective("m")],
+        {"count_time_s": 1.0},
+        seed=4,
+        n_sobol=4,
+        allow_repeats=allow_repeats,
+        costs=costs,
     )
     rng = np.random.default_rng(4)
     points = list(SobolPolicy(space, {}, seed=4).sampler.draw(10)) + [space.as_point(CORNER)] * 6
@@ -59,3 +65,15 @@ def test_the_collapse_floor_is_a_share_of_the_objective_spread():
     values = np.array([[0.0, 10.0], [2.0, 30.0], [1.0, 20.0]])
     assert math.isclose(collapse_floor(values), math.log(COLLAPSE_FRACTION) + math.log(2.0) + math.log(20.0))
     assert math.isclose(collapse_floor(np.ones((3, 1))), math.log(COLLAPSE_FRACTION))
+
+
+def test_among_fixed_spots_the_known_one_is_not_measured_again():
+    # a measured pool: only these spots exist (nothing new can be made); the corner is one of them
+    spots = np.array([[1.0, 0.0, 0.0], [0.7, 0.3, 0.0], [0.5, 0.2, 0.3], [0.2, 0.4, 0.4], [0.6, 0.0, 0.4]])
+    choices = {}
+    for allow in (True, False):
+        policy = told_policy(allow_repeats=allow, costs=Costs(spot_s=1.0, library_s=math.inf))
+        policy.set_candidates(CandidateSet(tuple(f"s{i}" for i in range(len(spots))), spots))
+        (choices[allow],) = policy.ask(1)
+    assert choices[True].target_spot == "s0"  # the acquisition's own choice: the known corner
+    assert choices[False].target_spot not in (None, "s0")
