@@ -1,0 +1,167 @@
+"""Spot or new library: the choice of a policy that can measure existing spots (a library's, a
+measured table's) cheaply or make something new at a cost, by acquisition value per second. Mixed
+into `BayesianPolicy`, whose model, acquisition and proposals it uses."""
+
+from dataclasses import replace
+
+import numpy as np
+import torch
+from botorch.acquisition import AcquisitionFunction
+from botorch.utils.multi_objective.box_decompositions.non_dominated import FastNondominatedPartitioning
+
+from policies.acquisition import THOMPSON_POOL, collapse_floor, near, thompson_choice
+from policies.proposal import CandidateSet, Proposal
+from policies.sobol import SobolSampler
+
+SCREEN_KEEP = 64  # candidates scored by the MC acquisition after the cheap screen (measured: 32 lost nothing)
+LIBRARY_POOL = 512  # space-filling compositions that stand in for "any new library" before optimising
+LOCAL_GAIN = 1.5  # log-acquisition a local optimiser may add to the pool's best (measured up to 0.8)
+
+
+class CostAwareChoice:
+    """The spot-or-library half of `BayesianPolicy` (it needs the policy's model and acquisition)."""
+
+    # set by BayesianPolicy
+    candidates: CandidateSet
+
+    def set_candidates(self, candidates: CandidateSet) -> None:
+        """The spots that can be measured without depositing anything (before each ask)."""
+        self.candidates = candidates
+
+    def _shortlists(self, q: int) -> tuple[np.ndarray, torch.Tensor, np.ndarray]:
+        """The spots (indices) and the pool of new-library compositions (free coordinates) worth a
+        Monte-Carlo acquisition, and every spot the stagnation rules leave on offer. Pending points
+        change the acquisition, not the posterior, so a batch screens once."""
+        inside = self.space.contains(self.candidates.compositions, tol=1e-3)
+        keep = np.flatnonzero(inside)
+        if not self.allow_repeats and len(keep):  # a spot known to within its noise: not again
+            repeats = self._repeats_among(self._free(self.candidates.compositions[keep]))
+            if not bool(repeats.all()):
+                keep = keep[~repeats.numpy()]
+        free = self._free(self.candidates.compositions[keep])
+        spots = keep[self._screen(free, SCREEN_KEEP + q).numpy()] if len(keep) else keep
+        pool = torch.tensor(
+            self.space.to_free(SobolSampler(self.space, self._step_seed("pool")).draw(LIBRARY_POOL)),
+            dtype=torch.float64,
+        )
+        return spots, pool[self._screen(pool, SCREEN_KEEP)], keep
+
+    def _free(self, points: np.ndarray) -> torch.Tensor:
+        return torch.tensor(self.space.to_free(points), dtype=torch.float64)
+
+    def _repeats_among(self, free: torch.Tensor) -> torch.Tensor:
+        """`_repeats` for many points: the posterior only where a measured condition is near."""
+        close = near(self.space, free, self._training_x())
+        repeats = torch.zeros(len(free), dtype=torch.bool)
+        if bool(close.any()):
+            repeats[close] = self._repeats(free[close])
+        return repeats
+
+    def _thompson_spot(self, fresh: np.ndarray, why: str) -> Proposal:
+        """A Thompson sample among the spots on offer (a seeded subset when there are many)."""
+        seed = self._step_seed("thompson")
+        if len(fresh) > THOMPSON_POOL:
+            fresh = np.sort(np.random.default_rng(seed).choice(fresh, THOMPSON_POOL, replace=False))
+        free = self._free(self.candidates.compositions[fresh])
+        index = int(
+            fresh[thompson_choice(self.model, free, len(self.objectives), self._constraint_callables(), seed)]
+        )
+        with torch.no_grad():
+            value = float(
+                self.acquisition(None, seed)(
+                    self._free(self.candidates.compositions[index : index + 1]).unsqueeze(1)
+                )
+            )
+        proposal = self._proposal(self.candidates.compositions[index], "explore", value)
+        return replace(
+            proposal,
+            target_spot=self.candidates.ids[index],
+            cost_s=self.costs.spot_s if self.costs else None,
+            generator="thompson",
+            why=f"Thompson sample among the spots: {why}",
+        )
+
+    def _cost_aware_choice(
+        self, pending: list[np.ndarray], spots: np.ndarray, pool: torch.Tensor, fresh: np.ndarray
+    ) -> Proposal:
+        """The best unmeasured spot or the best new library, by acquisition value per second.
+
+        Log-acquisitions compare as log(value / cost) = log value - log cost. A new library is
+        first valued on a space-filling pool; it is optimised further only when the pool's best,
+        plus what a local optimiser could add (`LOCAL_GAIN`), could beat the best spot per second.
+        """
+        assert self.costs is not None
+        seed = self._step_seed("ask")
+        x_pending = (
+            torch.tensor(self.space.to_free(np.array(pending)), dtype=torch.float64) if pending else None
+        )
+        acqf = self.acquisition(x_pending, seed)  # built once: the costly part
+        spot_score, index, value = -np.inf, -1, -np.inf
+        if len(spots):
+            spot_values = self._scores(
+                torch.tensor(self.space.to_free(self.candidates.compositions[spots]), dtype=torch.float64),
+                acqf,
+            )
+            best = int(torch.argmax(spot_values))
+            index, value = int(spots[best]), float(spot_values[best])
+            spot_score = value - np.log(self.costs.spot_s)
+        pool_values = self._scores(pool, acqf)
+        if float(pool_values.max()) + LOCAL_GAIN - np.log(self.costs.library_s) >= spot_score:
+            starts = pool[torch.argsort(pool_values, descending=True)[: self.num_restarts]]
+            (continuous,) = self._optimise(1, pending, acqf, starts.unsqueeze(1))
+            library_score = (continuous.acquisition_value or -np.inf) - np.log(self.costs.library_s)
+            if library_score > spot_score or not len(spots):
+                return replace(continuous, reason="new library", cost_s=self.costs.library_s)
+            self.n_asked -= 1  # the continuous optimum is not proposed: reuse its number
+        floor = collapse_floor(self._model_values[:, : len(self.objectives)])
+        if value < floor and len(fresh) > 1:
+            return self._thompson_spot(
+                fresh, f"acquisition collapsed (log value {value:.1f} below the floor)"
+            )
+        reason = self._reasons(
+            torch.tensor(self.space.to_free(self.candidates.compositions[index : index + 1]))
+        )[0]
+        proposal = self._proposal(self.candidates.compositions[index], reason, value)
+        return replace(proposal, target_spot=self.candidates.ids[index], cost_s=self.costs.spot_s)
+
+    @staticmethod
+    def _scores(free: torch.Tensor, acqf: AcquisitionFunction, chunk: int = 256) -> torch.Tensor:
+        with torch.no_grad():
+            return torch.cat([acqf(block.unsqueeze(1)) for block in torch.split(free, chunk)])
+
+    def _screen(self, free: torch.Tensor, keep: int) -> torch.Tensor:
+        """Indices of the candidates worth a Monte-Carlo acquisition. One posterior call instead
+        of thousands of MC evaluations (scoring 5,000 spots fell from 6.5 s to 0.8 s).
+
+        One objective: the best by an optimistic bound (mean + 2 sd) and by the mean. Several: the
+        best by the hypervolume improvement of their optimistic point over the observed front, and
+        of their mean. (Ranking each objective's bound alone missed spots in the middle of the
+        front: a closed loop then lost up to 10 % of the hypervolume the exhaustive choice found.)
+        """
+        if len(free) <= keep:
+            return torch.arange(len(free))
+        assert self.model is not None
+        m = len(self.objectives)
+        with torch.no_grad():
+            posterior = self.model.posterior(free)
+            mean = posterior.mean[..., :m]
+            optimistic = mean + 2 * posterior.variance[..., :m].sqrt()
+        if m == 1:
+            scores = [optimistic[:, 0], mean[:, 0]]
+        else:
+            scores = [self._improvement(optimistic), self._improvement(mean)]
+        # ties (no improvement at all) are broken by the summed optimistic rank
+        tie = -torch.argsort(torch.argsort(-optimistic, dim=0), dim=0).double().sum(-1) * 1e-12
+        chosen = [
+            torch.argsort(score + tie * (score == 0), descending=True)[: (keep + 1) // 2] for score in scores
+        ]
+        return torch.unique(torch.cat(chosen))
+
+    def _improvement(self, points: torch.Tensor) -> torch.Tensor:
+        """Hypervolume each point would add to the observed front (model space, maximised)."""
+        m = len(self.objectives)
+        observed = torch.tensor(self._model_values[:, :m], dtype=torch.float64)
+        reference = torch.tensor(self.signed_reference_point(), dtype=torch.float64)
+        cells = FastNondominatedPartitioning(ref_point=reference, Y=observed).get_hypercell_bounds()
+        extent = (torch.minimum(points.unsqueeze(-2), cells[1]) - cells[0]).clamp_min(0)
+        return extent.prod(-1).sum(-1)
