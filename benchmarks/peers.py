@@ -59,13 +59,20 @@ from peer_functions import (
 from peer_results import ResultStore, fingerprint
 from pool_replay_fe_ga_pd import DATA, write_fe_ga_pd_csv
 
+from orchestrator.campaign_scores import (
+    acceleration_factor,
+    enhancement_factor,
+    found_fraction,
+    progress,
+    top_set,
+)
+
 PROBLEMS = ("ternary-magnet", "fe-co-ni-oxide", "fe-ga-pd-pool", "hartmann6", "quaternary-hetero")
 AGENTS = ("junkan", "ax", "baybe", "ucb", "random", "grid")
 FULL = {"seeds": 20, "budgets": (20, 50, 100)}
 QUICK = {"seeds": 3, "budgets": (10, 20)}
 MAX_WORKERS = 2  # the machine has 2 cores
 COST_ORDER = ("ax", "baybe", "junkan", "ucb", "random")  # slowest first within a seed
-TOP_FRACTION = 0.05
 # 0.99 on a world: its fine structure (the ternary-magnet bump); 1.0 on the pool: the best row itself
 AF_LEVELS = {"world": (0.9, 0.99), "function": (0.9, 0.99), "pool": (0.9, 1.0)}
 CELL_DIVISIONS = 100  # the 0.01 lattice whose cells define a world's top 5 %
@@ -87,18 +94,10 @@ class Scorer:
     reference: np.ndarray | None  # hypervolume reference point; None for one objective
 
     def curve(self, trace: Trace) -> np.ndarray:
-        from simulators import hypervolume
-
-        values = self.truth(trace)
-        if self.reference is None:
-            return np.maximum.accumulate(values[:, 0]) / self.best
-        return (
-            np.array([hypervolume(values[: k + 1], self.reference) for k in range(len(values))]) / self.best
-        )
+        return progress(self.truth(trace), self.reference) / self.best
 
     def top_fraction(self, trace: Trace, budget: int) -> float:
-        found = set(self.cells(trace)[:budget].tolist()) & set(np.flatnonzero(self.top).tolist())
-        return len(found) / int(self.top.sum())
+        return found_fraction(self.cells(trace)[:budget].tolist(), self.top)
 
     def distinct_cells(self, trace: Trace, budget: int) -> int:
         """How many different cells the first `budget` measurements hold: an agent that measures one
@@ -112,23 +111,6 @@ class Setup:
     scorer: Scorer
     source: Any  # where its measurements come from (`peer_campaigns.SimulatedWorld`, ...)
     description: dict[str, Any]
-
-
-def top_cells(values: np.ndarray) -> np.ndarray:
-    """The top 5 % (every objective maximised): by value for one objective (ties at the boundary in);
-    for several, the first Pareto fronts holding at least 5 % (as `orchestrator.pool_replay`)."""
-    from simulators import pareto_mask
-
-    n_top = math.ceil(TOP_FRACTION * len(values))
-    if values.shape[1] == 1:
-        return values[:, 0] >= np.sort(values[:, 0])[::-1][n_top - 1]
-    top = np.zeros(len(values), dtype=bool)
-    remaining = np.arange(len(values))
-    while top.sum() < n_top:
-        front = pareto_mask(values[remaining])
-        top[remaining[front]] = True
-        remaining = remaining[~front]
-    return top
 
 
 class NearestCell:
@@ -190,7 +172,7 @@ def world_setup(name: str) -> Setup:
     scorer = Scorer(
         lambda t: truth_at(np.array(t.points)),
         NearestCell(cells),
-        top_cells(truth_at(cells)),
+        top_set(truth_at(cells)),
         best,
         reference,
     )
@@ -230,7 +212,7 @@ def pool_setup() -> Setup:
     )
     means = pool.means
     scorer = Scorer(
-        lambda t: means[t.rows], lambda t: np.array(t.rows), top_cells(means), float(means.max()), None
+        lambda t: means[t.rows], lambda t: np.array(t.rows), top_set(means), float(means.max()), None
     )
     description = {
         "kind": "pool",
@@ -272,7 +254,7 @@ def function_setup(name: str) -> Setup:
     scorer = Scorer(
         lambda t: hartmann6(to_box(np.array(t.points)))[:, None],
         box_cells,
-        top_cells(values),
+        top_set(values),
         HARTMANN6_MAX,
         None,
     )
@@ -344,7 +326,7 @@ def acceleration(n_random: float, n_agent: float, budget: int) -> dict[str, Any]
     if agent_censored and random_censored:
         return {"value": None, "kind": "undefined: neither reached it within the budget"}
     kind = "upper bound" if agent_censored else "lower bound" if random_censored else "exact"
-    return {"value": n_random / n_agent, "kind": kind}
+    return {"value": acceleration_factor(n_random, n_agent), "kind": kind}
 
 
 @dataclass
@@ -403,7 +385,7 @@ def summarise_agent(
         random_top = np.median(random.top, axis=0)
         agent_top = np.median(runs.top, axis=0)
         result["ef_vs_random"] = {
-            str(b): float(agent_top[i] / random_top[i]) if random_top[i] > 0 else None
+            str(b): enhancement_factor(float(agent_top[i]), float(random_top[i]))
             for i, b in enumerate(budgets)
         }
     if runs.distinct is not None:

@@ -70,7 +70,15 @@ from typing import Any
 
 import numpy as np
 
-from simulators import hypervolume, pareto_mask
+from orchestrator.campaign_scores import (
+    acceleration_factor,
+    enhancement_factor,
+    found_fraction,
+    pareto_ranks,
+    progress,
+    top_set,
+)
+from simulators import hypervolume
 
 POLICIES = ("bayesian", "random")
 GOALS = {
@@ -86,7 +94,6 @@ SIMPLEX_TOLERANCE = 1e-3
 PERCENT_ABOVE = 1.5  # inputs with any value above this are percentages
 TABLE_VARIANCE_FRACTION = 0.01
 VARIANCE_FLOOR_FRACTION = 1e-6
-TOP_FRACTION = 0.05
 OPTIMISER = {"n_sobol": 2, "num_restarts": 2, "raw_samples": 64, "mc_samples": 64}
 PLACEHOLDER = ("_pool_placeholder_a", "_pool_placeholder_b")
 
@@ -418,19 +425,7 @@ def _worker(job: tuple[PoolTable, str, int, int, Path | None]) -> dict[str, Any]
     return replay_seed(*job)
 
 
-# -- scoring ---------------------------------------------------------------------------------------
-def _pareto_ranks(signed: np.ndarray) -> np.ndarray:
-    ranks = np.full(len(signed), -1)
-    remaining = np.arange(len(signed))
-    rank = 0
-    while remaining.size:
-        front = pareto_mask(signed[remaining])
-        ranks[remaining[front]] = rank
-        remaining = remaining[~front]
-        rank += 1
-    return ranks
-
-
+# -- scoring (`orchestrator.campaign_scores`) ---------------------------------------------------------
 @dataclass(frozen=True)
 class _Targets:
     signed: np.ndarray  # (n_conditions, n_objectives), every objective maximised
@@ -442,35 +437,27 @@ class _Targets:
 
 def _targets(pool: Pool) -> _Targets:
     signed = pool.means * pool.signs
-    n_top = math.ceil(TOP_FRACTION * len(pool))
     reference = signed.min(axis=0)
+    top = top_set(signed)
     if signed.shape[1] == 1:
-        score = signed[:, 0]
-        top = score >= np.sort(score)[::-1][n_top - 1]
-        return _Targets(signed, score == score.max(), top, reference, math.nan)
-    ranks = _pareto_ranks(signed)
-    counts = np.cumsum(np.bincount(ranks))
-    last = int(np.searchsorted(counts, n_top))  # the first front at which the count reaches n_top
-    return _Targets(signed, ranks == 0, ranks <= last, reference, hypervolume(signed, reference))
+        return _Targets(signed, signed[:, 0] == signed[:, 0].max(), top, reference, math.nan)
+    return _Targets(signed, pareto_ranks(signed) == 0, top, reference, hypervolume(signed, reference))
 
 
 def _score(
     pool: Pool, targets: _Targets, chosen: Sequence[int], budget: int
 ) -> tuple[int, float, list[float]]:
-    """n_to_best (budget + 1 if never), fraction of the top 5 % measured, and the curve."""
+    """n_to_best (budget + 1 if never), fraction of the top 5 % measured, and the curve (in the
+    objective's units for one objective)."""
     chosen = list(chosen)
     if targets.signed.shape[1] == 1:
-        means = pool.means[chosen, 0]
-        curve = (np.maximum if pool.goals[0] == "maximize" else np.minimum).accumulate(means)
+        curve = progress(targets.signed[chosen]) * pool.signs[0]
         hits = np.flatnonzero(targets.best[chosen])
     else:
-        curve = np.array(
-            [hypervolume(targets.signed[chosen[: k + 1]], targets.reference) for k in range(budget)]
-        )
+        curve = progress(targets.signed[chosen], targets.reference)
         hits = np.flatnonzero(curve >= targets.max_hypervolume * (1 - 1e-9))
     n_to_best = int(hits[0]) + 1 if hits.size else budget + 1
-    found = len(set(chosen) & set(np.flatnonzero(targets.top).tolist())) / int(targets.top.sum())
-    return n_to_best, found, [float(v) for v in curve]
+    return n_to_best, found_fraction(chosen, targets.top), [float(v) for v in curve]
 
 
 def _noise_report(pool: Pool) -> dict[str, dict[str, Any]]:
@@ -573,10 +560,10 @@ def pool_replay(
         "random_n_to_best_median": median_n["random"],
         "random_n_to_best_censored": censored["random"],
         "random_n_to_best": n_best["random"],
-        "af_median": median_n["random"] / median_n["policy"],
+        "af_median": acceleration_factor(median_n["random"], median_n["policy"]),
         "top5_fraction_at_budget": median_top5["policy"],
         "random_top5_fraction_at_budget": median_top5["random"],
-        "ef_at_budget": median_top5["policy"] / median_top5["random"] if median_top5["random"] > 0 else None,
+        "ef_at_budget": enhancement_factor(median_top5["policy"], median_top5["random"]),
         "top5_fraction": top5["policy"],
         "random_top5_fraction": top5["random"],
         "curve": "hypervolume" if several else "best_so_far",

@@ -10,10 +10,11 @@ import numpy as np
 
 from orchestrator.best import CampaignBest
 from orchestrator.campaign import CampaignSpec
+from orchestrator.campaign_scores import progress
 from orchestrator.events import Event, Faulted
 from orchestrator.state import CampaignState
 from orchestrator.store import CampaignStore
-from simulators import hypervolume, pareto_mask
+from simulators import pareto_mask
 
 SPECTRA_SHOWN = 8  # the waterfall shows the latest patterns and spectra
 
@@ -110,8 +111,8 @@ def observations(spec: CampaignSpec, state: CampaignState, reference_state: Camp
     signed = _signed(spec, state)
     reference = _reference(spec, reference_state)
     front = pareto_mask(signed) if len(signed) else np.zeros(0, dtype=bool)
-    curve = [hypervolume(signed[: k + 1], reference) for k in range(len(signed))] if len(names) > 1 else []
-    best = [float(np.max(signed[: k + 1, 0])) * _sign(spec, 0) for k in range(len(signed))]
+    curve = [float(v) for v in progress(signed, reference)] if len(names) > 1 else []
+    best = [float(v) * _sign(spec, 0) for v in progress(signed[:, :1])]
     return {
         "objectives": names,
         "observations": rows,

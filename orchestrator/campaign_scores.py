@@ -1,0 +1,67 @@
+"""Campaign scores, defined once for pool replay, the benchmarks and the dashboard: a campaign's
+progress (the best value so far, or the hypervolume of what it measured), the top 5 % of a set of
+conditions and how much of it a campaign found, and the acceleration (AF) and enhancement (EF,
+Rohr et al. 2020) factors against random. Values are signed: every objective maximised."""
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from simulators import hypervolume, pareto_mask
+
+TOP_FRACTION = 0.05
+
+
+def progress(signed: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+    """After each measurement (rows of `signed`): the best value so far of the one objective, or,
+    with a `reference` point, the hypervolume the measured values dominate."""
+    signed = _columns(signed)
+    if reference is None:
+        return np.maximum.accumulate(signed[:, 0]) if len(signed) else np.zeros(0)
+    return np.array([hypervolume(signed[: k + 1], reference) for k in range(len(signed))])
+
+
+def _columns(signed: np.ndarray) -> np.ndarray:
+    signed = np.asarray(signed, dtype=float)
+    return signed[:, None] if signed.ndim == 1 else signed
+
+
+def pareto_ranks(signed: np.ndarray) -> np.ndarray:
+    """0 for the non-dominated rows, 1 for those non-dominated once they are removed, and so on."""
+    ranks = np.full(len(signed), -1)
+    remaining = np.arange(len(signed))
+    rank = 0
+    while remaining.size:
+        front = pareto_mask(signed[remaining])
+        ranks[remaining[front]] = rank
+        remaining = remaining[~front]
+        rank += 1
+    return ranks
+
+
+def top_set(signed: np.ndarray) -> np.ndarray:
+    """The top 5 % (ceil of 5 % of the rows): by value for one objective, ties at the boundary in;
+    for several, the first Pareto fronts that together hold at least that many."""
+    signed = _columns(signed)
+    n_top = math.ceil(TOP_FRACTION * len(signed))
+    if signed.shape[1] == 1:
+        return signed[:, 0] >= np.sort(signed[:, 0])[::-1][n_top - 1]
+    ranks = pareto_ranks(signed)
+    last = int(np.searchsorted(np.cumsum(np.bincount(ranks)), n_top))  # the front that reaches n_top
+    return ranks <= last
+
+
+def found_fraction(measured: Iterable[int], top: np.ndarray) -> float:
+    """The share of the top set (a bool per condition) among the measured conditions."""
+    return len(set(measured) & set(np.flatnonzero(top).tolist())) / int(top.sum())
+
+
+def acceleration_factor(random_n: float, policy_n: float) -> float:
+    """AF: measurements random needs to a target over those the policy needs."""
+    return random_n / policy_n
+
+
+def enhancement_factor(policy_found: float, random_found: float) -> float | None:
+    """EF: the policy's share of the top set over random's at the same budget (None when random's is 0)."""
+    return policy_found / random_found if random_found > 0 else None

@@ -1,0 +1,38 @@
+"""Campaign scores, one definition for pool replay, benchmarks and the dashboard."""
+
+import numpy as np
+import pytest
+
+from orchestrator.campaign_scores import (
+    acceleration_factor,
+    enhancement_factor,
+    found_fraction,
+    progress,
+    top_set,
+)
+
+
+def test_progress_is_the_best_so_far_or_the_hypervolume_measured():
+    np.testing.assert_array_equal(progress(np.array([[1.0], [3.0], [2.0], [5.0]])), [1, 3, 3, 5])
+    front = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5], [0.9, 0.9]])
+    curve = progress(front, np.array([0.0, 0.0]))
+    # 0 (a point on the reference's edge), 0, the 0.5 x 0.5 square, then the 0.9 x 0.9 square
+    np.testing.assert_allclose(curve, [0.0, 0.0, 0.25, 0.81])
+    assert progress(np.zeros((0, 1))).size == 0
+
+
+def test_the_top_set_keeps_ties_and_whole_fronts():
+    values = np.arange(40.0).reshape(-1, 1)  # ceil(5 % of 40) = 2
+    assert np.flatnonzero(top_set(values)).tolist() == [38, 39]
+    tied = np.array([[1.0]] * 3 + [[0.0]] * 37)  # three equal best: all in
+    assert top_set(tied).sum() == 3
+    two = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]] + [[0.1, 0.1]] * 37)  # one front of 3
+    assert np.flatnonzero(top_set(two)).tolist() == [0, 1, 2]
+
+
+def test_found_fraction_af_and_ef():
+    top = np.array([True, True, False, False])
+    assert found_fraction([0, 2, 2, 3], top) == 0.5
+    assert acceleration_factor(30.0, 10.0) == 3.0
+    assert enhancement_factor(0.6, 0.2) == pytest.approx(3.0)
+    assert enhancement_factor(0.6, 0.0) is None
