@@ -169,9 +169,6 @@ class FittedSurrogate:
     loo_pll: float | None = None
     scores: dict[str, float] | None = None
 
-    def to_model_units(self, y: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return model_units(self.warp, self.sign, y, var)
-
     def floor_variance(self) -> float:
         """The learned floor in model units (0 without one)."""
         likelihood = self.model.likelihood
