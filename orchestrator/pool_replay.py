@@ -364,7 +364,7 @@ def replay_seed(
             run = replay_seed(table, policy, seed, budget, Path(directory) / f"seed-{seed}")
         return {**run, "store": None}  # removed with its directory
     else:
-        observations, mapped = _campaign(table, seed, budget, store)
+        observations, mapped = _campaign(pool, table, seed, budget, store)
         chosen = [int(o.sample["condition"]) for o in observations]
         values = [[o.values[n] for n in pool.objectives] for o in observations]
         variances = [[o.variances[n] for n in pool.objectives] for o in observations]
@@ -380,7 +380,7 @@ def replay_seed(
     }
 
 
-def _campaign(table: PoolTable, seed: int, budget: int, store: Path) -> tuple[list[Any], int]:
+def _campaign(pool: Pool, table: PoolTable, seed: int, budget: int, store: Path) -> tuple[list[Any], int]:
     """Run one seed as a campaign over the table: its observations and how many proposals named no
     row (the space-filling start, served at the nearest available condition)."""
     from orchestrator.campaign import parse_campaign
@@ -390,8 +390,7 @@ def _campaign(table: PoolTable, seed: int, budget: int, store: Path) -> tuple[li
     from orchestrator.store import CAMPAIGN_FILE, CampaignStore
     from orchestrator.wiring import build_instrument, build_policy, instrument_costs
 
-    goals = [(name, GOALS[goal]) for name, goal in table.objectives]
-    text = pool_campaign_text(table.data, list(table.inputs), goals, seed, budget, OPTIMISER)
+    text = pool_campaign_text(pool, table.data, seed, budget, OPTIMISER)
     spec = parse_campaign(text, str(store / CAMPAIGN_FILE))
     campaign_store = CampaignStore.create(store, spec, text)
     instrument = build_instrument(spec, seed)

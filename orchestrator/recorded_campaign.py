@@ -91,16 +91,8 @@ def recorded_costs() -> Costs:
     return Costs(spot_s=SPOT_SECONDS, library_s=math.inf)
 
 
-def pool_campaign_text(
-    data: Path,
-    inputs: list[str],
-    objectives: list[tuple[str, str]],  # (name, "maximize" | "minimize")
-    seed: int,
-    budget: int,
-    policy: dict[str, object],
-) -> str:
-    """The campaign file a pool replay runs for one seed."""
-    pool = load_pool(data, inputs, objectives)
+def pool_campaign_text(pool: Pool, data: Path, seed: int, budget: int, policy: dict[str, object]) -> str:
+    """The campaign file a pool replay runs for one seed over `pool`, loaded from `data`."""
     space, _, kind = design_space(pool)
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(data).stem).strip("-") or "table"
     campaign = {
@@ -114,8 +106,8 @@ def pool_campaign_text(
             )
         ),
         "space": space_section(space),
-        "objectives": [{"name": n, "goal": g} for n, g in objectives],
-        "instrument": {"kind": "recorded", "table": str(Path(data).resolve()), "inputs": list(inputs)},
+        "objectives": [{"name": n, "goal": g} for n, g in zip(pool.objectives, pool.goals, strict=True)],
+        "instrument": {"kind": "recorded", "table": str(Path(data).resolve()), "inputs": list(pool.inputs)},
         "policy": {"kind": "bayesian", **policy},
         "budget": budget,
         "seed": seed,

@@ -93,7 +93,8 @@ def run_pool_campaign(store: Path, crash_on_run: int = 0):
 def test_a_pool_campaign_resumed_after_a_crash_serves_what_the_uninterrupted_one_served(tmp_path):
     # few conditions, all replicated, budget past the conditions: the second rows must be served
     table = write_csv(tmp_path / "small.csv", box_table(5, 2, replicated=5))
-    text = pool_campaign_text(table, ["temperature_c", "time_min"], [("yield", "maximize")], 0, 8, POLICY)
+    pool = load_pool(table, ["temperature_c", "time_min"], [("yield", "max")])
+    text = pool_campaign_text(pool, table, 0, 8, POLICY)
     spec = parse_campaign(text, "pool.yaml")
     for name in ("whole", "crashed"):
         CampaignStore.create(tmp_path / name, spec, text)
@@ -123,7 +124,8 @@ def test_a_table_without_replicates_leaves_its_noise_to_the_model(tmp_path):
 
 def test_a_recorded_campaign_file_is_checked_against_its_table(tmp_path):
     table = write_csv(tmp_path / "furnace.csv", box_table(12, 4, replicated=0))
-    text = pool_campaign_text(table, ["temperature_c", "time_min"], [("yield", "maximize")], 0, 5, POLICY)
+    pool = load_pool(table, ["temperature_c", "time_min"], [("yield", "max")])
+    text = pool_campaign_text(pool, table, 0, 5, POLICY)
     parse_campaign(text, "ok.yaml")
     wrong = text.replace("time_min", "duration_min")
     with pytest.raises(CampaignFileError, match="duration_min"):
