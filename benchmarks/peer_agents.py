@@ -17,7 +17,6 @@ from typing import Any, Protocol
 import numpy as np
 
 N_INITIAL = 6  # space-filling points before a model, for junkan and the UCB agent
-JUNKAN_INITIAL = 2  # junkan's own default (policies.bayesian.N_INITIAL), measured against 3 and 6
 UCB_BETA = 0.1  # bluesky-adaptive's SingleTaskGPAgentBase default: UpperConfidenceBound(gp, beta=0.1)
 UCB_NUM_RESTARTS = 10  # bluesky-adaptive's defaults for optimize_acqf
 UCB_RAW_SAMPLES = 20
@@ -87,7 +86,6 @@ class JunkanAgent:
             [Objective(n, "maximize") for n in problem.objectives],
             {"count_time_s": 1.0},
             seed=seed,
-            n_sobol=JUNKAN_INITIAL,
             reference_point=dict(problem.reference_point),
             costs=None if problem.candidates is None else Costs(spot_s=1.0, library_s=math.inf),
         )

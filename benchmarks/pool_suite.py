@@ -77,7 +77,7 @@ from orchestrator.pool_replay import (
     pool_replay,
 )
 
-N_RANDOM_START = 2  # the botorch agent's random picks before its first model (junkan's n_sobol is 2)
+N_RANDOM_START = 2  # the botorch agent's random picks before its first model (junkan's: d + 1, its default)
 
 
 # -- tables ------------------------------------------------------------------------------------------

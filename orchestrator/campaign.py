@@ -167,7 +167,12 @@ class PolicySpec(Strict):
         default=None, description="'module:function' giving each composition a weight in [0, 1]; 0 vetoes"
     )
     constraints: list[ConstraintSpec] = []
-    n_sobol: int = Field(ge=1, default=2, description="space-filling points before the model decides")
+    n_sobol: int | None = Field(
+        ge=1,
+        default=None,
+        description="space-filling points before the model decides; default: one more than the "
+        "coordinates that vary (compositions' free fractions and process parameters)",
+    )
     replicates: bool = Field(
         default=False,
         description="measure a condition again even where the model already knows it to within its noise",

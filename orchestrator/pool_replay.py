@@ -94,7 +94,7 @@ SIMPLEX_TOLERANCE = 1e-3
 PERCENT_ABOVE = 1.5  # inputs with any value above this are percentages
 TABLE_VARIANCE_FRACTION = 0.01
 VARIANCE_FLOOR_FRACTION = 1e-6
-OPTIMISER = {"n_sobol": 2, "num_restarts": 2, "raw_samples": 64, "mc_samples": 64}
+OPTIMISER = {"num_restarts": 2, "raw_samples": 64, "mc_samples": 64}
 PLACEHOLDER = ("_pool_placeholder_a", "_pool_placeholder_b")
 
 

@@ -66,11 +66,18 @@ class OutcomeConstraint:
 MAX_BASELINE = 32  # observed points the noisy acquisitions integrate over
 
 
-# Space-filling points before the first model (it is fitted from 2 on). Measured with junkan's own
-# loop over 4-10 seeds per problem (BENCHMARKS.md): median measurements to 90 % of the best with
-# 2 / 3 / 6 first points: ternary-magnet 3.5 / 4.5 / 7, the Fe-Ga-Pd pool 5 / 6 / 7, fe-co-ni-oxide
-# 16.5 / 18.5 / 21.5, with the same score at 50 measurements.
-N_INITIAL = 2
+def initial_design_size(space: DesignSpace) -> int:
+    """Space-filling points before the first model: one more than the free coordinates that can
+    vary (d + 1, the fewest that span them), and at least 2 (a GP needs two points).
+
+    Measured (BENCHMARKS.md, junkan's own policy, 6 seeds each): 2 first points were best on the
+    ternary problems (median measurements to 90 % of the best with 2 / 3 / 6: ternary-magnet
+    3.5 / 4.5 / 7, the Fe-Ga-Pd pool 5 / 6 / 7), but on Hartmann-6 (6 free coordinates) 2 left
+    the first model extrapolating along unseen directions: it chased the 64 corners of the box,
+    where its sd is largest and the function is flat, and scored 0.24-0.36 of the optimum at 100
+    measurements in 3 of 6 seeds (random: 0.44-0.66); with 7 first points 0.95-0.99."""
+    bounds = space.free_bounds()
+    return max(2, int(((bounds[1] - bounds[0]) > 1e-9).sum()) + 1)
 
 
 class BayesianPolicy(CostAwareChoice):
@@ -84,7 +91,7 @@ class BayesianPolicy(CostAwareChoice):
         objectives: Sequence[Objective],
         measurement: Mapping[str, float],
         seed: int = 0,
-        n_sobol: int = N_INITIAL,
+        n_sobol: int | None = None,
         num_restarts: int = 4,
         raw_samples: int = 128,
         mc_samples: int = 128,
@@ -98,6 +105,8 @@ class BayesianPolicy(CostAwareChoice):
         outcome_warps: bool = False,
         allow_repeats: bool = False,
     ) -> None:
+        if n_sobol is None:
+            n_sobol = initial_design_size(space)
         if n_sobol < 1:
             raise ValueError(f"n_sobol must be >= 1, got {n_sobol}")
         if not objectives:
@@ -243,12 +252,13 @@ class BayesianPolicy(CostAwareChoice):
         """Points within the repeat radius of a measured condition where the model already knows
         every objective better than one more reading would tell it."""
         assert self.model is not None
-        close = near(self.space, free, self._training_x())
-        if not bool(close.any()):
-            return close
-        with torch.no_grad():
-            sd = self.model.posterior(free).variance[:, : len(self.objectives)].clamp_min(0).sqrt()
-        return close & (sd < self._noise_sd(free)).all(-1)
+        repeats = near(self.space, free, self._training_x())
+        if bool(repeats.any()):  # the posterior only where a measured condition is near
+            close = free[repeats]
+            with torch.no_grad():
+                sd = self.model.posterior(close).variance[:, : len(self.objectives)].clamp_min(0).sqrt()
+            repeats[repeats.clone()] = (sd < self._noise_sd(close)).all(-1)
+        return repeats
 
     def _stagnation(self, free: torch.Tensor, value: float | None) -> str:
         """Why this model-based choice should not be measured ('' when it should)."""

@@ -9,7 +9,7 @@ import torch
 from botorch.acquisition import AcquisitionFunction
 from botorch.utils.multi_objective.box_decompositions.non_dominated import FastNondominatedPartitioning
 
-from policies.acquisition import THOMPSON_POOL, collapse_floor, near, thompson_choice
+from policies.acquisition import THOMPSON_POOL, collapse_floor, thompson_choice
 from policies.proposal import CandidateSet, Proposal
 from policies.sobol import SobolSampler
 
@@ -35,7 +35,7 @@ class CostAwareChoice:
         inside = self.space.contains(self.candidates.compositions, tol=1e-3)
         keep = np.flatnonzero(inside)
         if not self.allow_repeats and len(keep):  # a spot known to within its noise: not again
-            repeats = self._repeats_among(self._free(self.candidates.compositions[keep]))
+            repeats = self._repeats(self._free(self.candidates.compositions[keep]))
             if not bool(repeats.all()):
                 keep = keep[~repeats.numpy()]
         free = self._free(self.candidates.compositions[keep])
@@ -49,16 +49,9 @@ class CostAwareChoice:
     def _free(self, points: np.ndarray) -> torch.Tensor:
         return torch.tensor(self.space.to_free(points), dtype=torch.float64)
 
-    def _repeats_among(self, free: torch.Tensor) -> torch.Tensor:
-        """`_repeats` for many points: the posterior only where a measured condition is near."""
-        close = near(self.space, free, self._training_x())
-        repeats = torch.zeros(len(free), dtype=torch.bool)
-        if bool(close.any()):
-            repeats[close] = self._repeats(free[close])
-        return repeats
-
-    def _thompson_spot(self, fresh: np.ndarray, why: str) -> Proposal:
-        """A Thompson sample among the spots on offer (a seeded subset when there are many)."""
+    def _thompson_spot(self, fresh: np.ndarray, why: str, acqf: AcquisitionFunction) -> Proposal:
+        """A Thompson sample among the spots on offer (a seeded subset when there are many); its
+        value under `acqf`, the acquisition the refused choice was made with, is recorded."""
         seed = self._step_seed("thompson")
         if len(fresh) > THOMPSON_POOL:
             fresh = np.sort(np.random.default_rng(seed).choice(fresh, THOMPSON_POOL, replace=False))
@@ -67,11 +60,7 @@ class CostAwareChoice:
             fresh[thompson_choice(self.model, free, len(self.objectives), self._constraint_callables(), seed)]
         )
         with torch.no_grad():
-            value = float(
-                self.acquisition(None, seed)(
-                    self._free(self.candidates.compositions[index : index + 1]).unsqueeze(1)
-                )
-            )
+            value = float(acqf(self._free(self.candidates.compositions[index : index + 1]).unsqueeze(1)))
         proposal = self._proposal(self.candidates.compositions[index], "explore", value)
         return replace(
             proposal,
@@ -116,7 +105,7 @@ class CostAwareChoice:
         floor = collapse_floor(self._model_values[:, : len(self.objectives)])
         if value < floor and len(fresh) > 1:
             return self._thompson_spot(
-                fresh, f"acquisition collapsed (log value {value:.1f} below the floor)"
+                fresh, f"acquisition collapsed (log value {value:.1f} below the floor)", acqf
             )
         reason = self._reasons(
             torch.tensor(self.space.to_free(self.candidates.compositions[index : index + 1]))

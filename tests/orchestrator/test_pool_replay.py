@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from instruments.recorded_pool import fe_ga_pd_table
-from orchestrator.pool_replay import OPTIMISER, PoolTable, design_space, load_pool, pool_replay, replay_seed
+from orchestrator.pool_replay import PoolTable, design_space, load_pool, pool_replay, replay_seed
 
 # Two inputs that are not a simplex (a box); conditions repeat: (0, 1) twice, (1, 1) twice.
 REPLICATED = [
@@ -139,7 +139,7 @@ def test_bayesian_finds_the_best_of_a_smooth_table_sooner_than_random(tmp_path):
     assert result["n_to_best_median"] < result["random_n_to_best_median"]
     assert result["af_median"] > 1
     assert result["top5_fraction_at_budget"] > result["random_top5_fraction_at_budget"]
-    n_sobol = OPTIMISER["n_sobol"]
+    n_sobol = 3  # the policy's default for 2 free fractions: d + 1
     assert result["mapped_to_nearest_per_seed"] == [n_sobol] * 3  # only the Sobol start is mapped
 
 

@@ -141,3 +141,26 @@ def test_proposals_never_leave_the_bounds_or_the_simplex(space, seed):
             x = space.as_point(p.condition)
             assert space.contains(x, tol=1e-6)[0], (x, space)
         policy.tell([Measured(dict(p.condition), {"y": float(rng.normal())}, {"y": 0.01}) for p in proposals])
+
+
+@pytest.mark.parametrize(
+    ("bounds", "process", "expected"),
+    [
+        ({"A": [0, 1], "B": [0, 1], "C": [0, 1]}, None, 3),  # two free fractions
+        ({"A": [0, 1], "B": [0, 1]}, None, 2),  # one free fraction: still the two a GP needs
+        ({"A": [0, 1], "B": [0, 1], "C": [0, 1]}, {"T": [300.0, 700.0]}, 4),  # a process parameter varies too
+        ({e: [0, 1 / 6] for e in "ABCDEF"} | {"G": [0, 1]}, None, 7),  # Hartmann-6's box
+    ],
+)
+def test_the_first_model_waits_for_one_more_point_than_the_coordinates_that_vary(bounds, process, expected):
+    space = DesignSpace.from_bounds(bounds, process=process)
+    policy = BayesianPolicy(space, [Objective("y")], {"count_time_s": 1.0}, seed=0)
+    rng = np.random.default_rng(0)
+    for step in range(expected):
+        assert policy.model is None, f"a model after {step} points"
+        (p,) = policy.ask(1)
+        assert p.generator == "sobol"
+        policy.tell([Measured(dict(p.condition), {"y": float(rng.normal())}, {"y": 0.01})])
+    assert policy.model is not None
+    (p,) = policy.ask(1)
+    assert p.generator != "sobol"
