@@ -413,12 +413,14 @@ def status(
         state = campaign_store.state()
     except StoreError as exc:
         raise _refuse(str(exc)) from None
+    live = is_running(store)
     if as_json:
-        print(json.dumps(status_document(state, campaign_best(spec, state)), indent=2))
+        print(json.dumps(status_document(state, campaign_best(spec, state), live), indent=2))
     else:
-        _print_summary(spec, state, store)
+        _print_summary(spec, state, store, live)
 
 
-def _print_summary(spec: CampaignSpec, state: CampaignState, store: Path) -> None:
-    for line in summary_lines(state, campaign_best(spec, state), store):
+def _print_summary(spec: CampaignSpec, state: CampaignState, store: Path, live: bool = True) -> None:
+    """`live`: a process is running the campaign (the one printing, at the end of `run`)."""
+    for line in summary_lines(state, campaign_best(spec, state), store, live):
         out.print(line, highlight=False, soft_wrap=True)

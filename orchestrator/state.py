@@ -23,6 +23,15 @@ from orchestrator.events import (
 from orchestrator.observation import Observation
 
 Status = Literal["created", "running", "paused", "finished", "failed", "stopped"]
+# what a reader is told: the log's status, or 'interrupted' when it is under way and no process runs it
+ShownStatus = Literal["created", "running", "paused", "finished", "failed", "stopped", "interrupted"]
+UNDER_WAY: tuple[Status, ...] = ("running", "paused")
+
+
+def shown_status(status: Status, live: bool) -> ShownStatus:
+    """'interrupted' for a campaign the log says is under way when no live process runs it: after a
+    crash or kill -9 the log has no end, and 'running' would say a process is measuring."""
+    return "interrupted" if status in UNDER_WAY and not live else status
 
 
 @dataclass

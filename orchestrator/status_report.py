@@ -8,18 +8,20 @@ from typing import Any
 
 from orchestrator.best import CampaignBest, ConditionEstimate
 from orchestrator.observation import Observation
-from orchestrator.state import CampaignState
+from orchestrator.state import CampaignState, shown_status
 
 LABEL_WIDTH = 15
 PARETO_SHOWN = 10
 
 
-def status_document(state: CampaignState, best: CampaignBest) -> dict[str, Any]:
-    """`status --json`: the state, the best condition (`best_by_model`) and the best reading."""
+def status_document(state: CampaignState, best: CampaignBest, live: bool = True) -> dict[str, Any]:
+    """`status --json`: the state, the best condition (`best_by_model`) and the best reading.
+    `live`: whether a process is running the campaign (else an unfinished one is 'interrupted')."""
     reading = best.reading.model_dump() if best.reading else None
     return {
         "campaign": state.campaign,
-        "state": state.status,
+        "state": shown_status(state.status, live),
+        "logged_state": state.status,
         "n_observations": len(state.observations),
         "budget": state.budget,
         "seed": state.seed,
@@ -39,7 +41,7 @@ def status_document(state: CampaignState, best: CampaignBest) -> dict[str, Any]:
     }
 
 
-def summary_lines(state: CampaignState, best: CampaignBest, store: Path) -> list[str]:
+def summary_lines(state: CampaignState, best: CampaignBest, store: Path, live: bool = True) -> list[str]:
     """The text summary, one line each."""
     lines: list[str] = []
 
@@ -47,7 +49,13 @@ def summary_lines(state: CampaignState, best: CampaignBest, store: Path) -> list
         lines.append(f"{label:<{LABEL_WIDTH}} {text}")
 
     line("campaign", f"{state.campaign}  ({store})")
-    line("state", state.status)
+    shown = shown_status(state.status, live)
+    if shown == "interrupted":
+        was = f", {state.status}" + (f": {state.pause_reason}" if state.pause_reason else "")
+        line("state", f"interrupted (no process is running it; the log ends under way{was})")
+        line("", f"continue it with: junkan resume {store}")
+    else:
+        line("state", shown)
     line("measured", f"{len(state.observations)} of {state.budget}")
     objectives = list(state.objectives)
     by = "model" if best.by == "model" else "readings"

@@ -7,9 +7,17 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Summa
 from prometheus_client.registry import Collector
 
 from orchestrator.dashboard.log_view import LogFollower
-from orchestrator.state import Status
+from orchestrator.state import ShownStatus, shown_status
 
-STATUSES: tuple[Status, ...] = ("created", "running", "paused", "finished", "failed", "stopped")
+STATUSES: tuple[ShownStatus, ...] = (
+    "created",
+    "running",
+    "paused",
+    "finished",
+    "failed",
+    "stopped",
+    "interrupted",
+)
 FAULT_KINDS = ("device", "reducer", "policy", "executor")
 
 
@@ -69,14 +77,16 @@ class CampaignCollector(Collector):
         status = GaugeMetricFamily(
             "junkan_campaign_status", "1 for the campaign's current state", labels=[*labels, "status"]
         )
+        running = self.live()
+        shown = shown_status(state.status, running)
         for name in STATUSES:
-            status.add_metric([campaign, name], 1.0 if state.status == name else 0.0)
+            status.add_metric([campaign, name], 1.0 if shown == name else 0.0)
         yield status
 
         live = GaugeMetricFamily(
             "junkan_process_live", "1 while a live process is running the campaign", labels=labels
         )
-        live.add_metric([campaign], 1.0 if self.live() else 0.0)
+        live.add_metric([campaign], 1.0 if running else 0.0)
         yield live
 
 

@@ -12,7 +12,7 @@ from orchestrator.best import CampaignBest
 from orchestrator.campaign import CampaignSpec
 from orchestrator.campaign_scores import progress
 from orchestrator.events import Event, Faulted
-from orchestrator.state import CampaignState
+from orchestrator.state import CampaignState, shown_status
 from orchestrator.store import CampaignStore
 from simulators import pareto_mask
 
@@ -29,7 +29,8 @@ def header(
     return {
         "campaign": state.campaign or spec.name,
         "description": spec.description,
-        "status": state.status,
+        # now: 'interrupted' if no process runs an unfinished campaign; a past step: as it was then
+        "status": shown_status(state.status, live) if step is None else state.status,
         "live": live,
         "step": n if step is not None else None,
         "n_steps": n_steps,

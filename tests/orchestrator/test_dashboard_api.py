@@ -165,6 +165,38 @@ def test_metrics_in_prometheus_text_format(api, recorded):
     assert samples[("junkan_process_live", campaign)] == 0
 
 
+def test_a_campaign_whose_process_died_reads_interrupted_until_a_process_runs_it(recorded, tmp_path):
+    """A log with no end and no live process: the header and /metrics say 'interrupted' (not
+    'running'); a past step still reads as it was; while a process holds the run lock, 'running'."""
+    import shutil
+
+    store = tmp_path / "killed"
+    shutil.copytree(recorded, store)
+    log = store / "events.jsonl"
+    lines = log.read_bytes().splitlines(keepends=True)
+    assert b"CampaignFinished" in lines[-1]
+    log.write_bytes(b"".join(lines[:-1]))  # killed before the campaign could record its end
+
+    def shown(client: httpx.Client) -> tuple[str, float, float]:
+        samples = {
+            (s.name, s.labels.get("status")): s.value
+            for family in text_string_to_metric_families(client.get("/metrics").text)
+            for s in family.samples
+        }
+        return (
+            client.get("/api/state").json()["status"],
+            samples[("junkan_campaign_status", "interrupted")],
+            samples[("junkan_campaign_status", "running")],
+        )
+
+    with dashboard_server(store) as url, httpx.Client(base_url=url, timeout=60) as client:
+        assert shown(client) == ("interrupted", 1, 0)
+        assert client.get("/api/state", params={"step": 2}).json()["status"] == "running"  # as it was then
+    with run_lock(store), dashboard_server(store) as url, httpx.Client(base_url=url, timeout=60) as client:
+        assert shown(client) == ("running", 0, 1)
+        assert client.get("/api/state").json()["live"] is True
+
+
 def test_openapi_describes_every_endpoint_and_the_bearer_scheme(api):
     schema = api.get("/openapi.json").json()
     for path in ("/api/state", "/api/observations", "/api/events", "/api/model", "/api/spectra", "/metrics"):

@@ -74,6 +74,21 @@ def test_killed_at_random_moments_and_resumed_it_ends_with_one_observation_per_m
         if not kill_after(process, log, n_lines + rng.randint(2, 14)):
             break
         kills += 1
+        if kills == 1:  # no process runs it and its log has no end: not 'running'
+            killed = subprocess.run(
+                [sys.executable, "-m", "orchestrator", "status", store], capture_output=True, text=True
+            )
+            assert killed.returncode == 0, killed.stderr
+            assert "interrupted" in killed.stdout and f"junkan resume {store}" in killed.stdout
+            assert "running" not in killed.stdout.split("interrupted")[0]
+            document = json.loads(
+                subprocess.run(
+                    [sys.executable, "-m", "orchestrator", "status", store, "--json"],
+                    capture_output=True,
+                    check=True,
+                ).stdout
+            )
+            assert document["state"] == "interrupted" and document["logged_state"] in ("running", "paused")
         process = junkan_process("resume", store)
     _, stderr = process.communicate(timeout=300)
     assert process.returncode == 0, stderr

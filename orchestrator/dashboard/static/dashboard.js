@@ -94,7 +94,9 @@ function drawHeader(s) {
   const surrogates = Object.entries(s.surrogates || {}).map(([k, v]) => `${k}: ${v}`).join("; ");
   $("model-id").textContent = s.model_id ? (surrogates ? `${s.model_id} — ${surrogates}` : s.model_id) : "–";
   drawBest(s);
-  $("reason").textContent = s.pause_reason || s.finish_reason || "";
+  $("reason").textContent = s.status === "interrupted"
+    ? "its process ended before the campaign did: `junkan resume STORE` continues it"
+    : s.pause_reason || s.finish_reason || "";
   const select = $("objective");
   if (!select.options.length) {
     for (const o of s.objectives) select.add(new Option(`${o.name} (${o.goal})`, o.name));
