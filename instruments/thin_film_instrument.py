@@ -197,12 +197,13 @@ class ThinFilmInstrument:
         }
         self._choices[str(md.get("proposal_id", ""))] = (choice, new_library)
         position = tuple(float(v) for v in choice.library.positions_mm[choice.index])
+        wafer = (self.hardware.changer, choice.library.library_id)
         count_time_s = float(measurement.get("count_time_s", s.objective_count_time_s))
         detectors: list[tuple[Any, float]] = [(c, count_time_s) for c in self.counters.values()]
         if s.xrd_count_time_s is not None:
             detectors.append((self.hardware.xrd, s.xrd_count_time_s))
         yield from measure_spot(
-            self.hardware.stage, position, detectors, {**spot_md, "technique": "properties+xrd"}
+            self.hardware.stage, position, detectors, {**spot_md, "technique": "properties+xrd"}, wafer=wafer
         )
         if s.xafs_element is not None:
             yield from measure_xafs(
@@ -213,6 +214,7 @@ class ThinFilmInstrument:
                 s.xafs_count_time_s,
                 s.xafs_energies_ev,
                 md=spot_md,
+                wafer=wafer,
             )
 
     # -- the reduction ---------------------------------------------------------------------

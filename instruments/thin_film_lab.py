@@ -8,7 +8,14 @@ from ophyd_async.core import Device
 from instruments.fault_injection import FaultInjector
 from instruments.simulated_lab import SimulatedLab
 from instruments.sputter import EpicsSputterSystem, SimulatedSputterSystem, SputterSystem
-from instruments.wafer_stage import WaferStage, epics_wafer_stage, simulated_wafer_stage
+from instruments.wafer_stage import (
+    SampleChanger,
+    WaferStage,
+    epics_sample_changer,
+    epics_wafer_stage,
+    simulated_sample_changer,
+    simulated_wafer_stage,
+)
 from instruments.xafs_setup import EpicsXafsSetup, SimulatedXafsSetup, XafsSetup
 from instruments.xrd_detector import EpicsXrdDetector, SimulatedXrdDetector, XrdDetector
 from simulators import CompositionSpreadWorld, load_world
@@ -20,11 +27,12 @@ class ThinFilmDevices:
     stage: WaferStage
     xrd: XrdDetector
     xafs: XafsSetup
+    changer: SampleChanger
     lab: SimulatedLab | None = None  # the simulated backend, when there is one
 
     @property
     def all(self) -> list[Device]:
-        return [self.sputter, self.stage, self.xrd, self.xafs]
+        return [self.sputter, self.stage, self.xrd, self.xafs, self.changer]
 
 
 def simulated_thin_film_devices(
@@ -53,15 +61,18 @@ def simulated_thin_film_devices(
         stage=simulated_wafer_stage(arrive, name="wafer_stage"),
         xrd=SimulatedXrdDetector(lab, injector("xrd", 2), name="xrd"),
         xafs=SimulatedXafsSetup(lab, injector("xafs", 3), name="xafs"),
+        changer=simulated_sample_changer(lab.load, name="sample_changer"),
         lab=lab,
     )
 
 
 def epics_thin_film_devices(prefix: str, elements: Sequence[str]) -> ThinFilmDevices:
-    """The same devices on EPICS: {prefix}SPUTTER:, {prefix}STAGE:, {prefix}XRD:, {prefix}XAFS:."""
+    """The same devices on EPICS: {prefix}SPUTTER:, {prefix}STAGE:, {prefix}XRD:, {prefix}XAFS:, and
+    the sample changer's {prefix}STAGE:WAFER."""
     return ThinFilmDevices(
         sputter=EpicsSputterSystem(f"{prefix}SPUTTER:", elements, name="sputter"),
         stage=epics_wafer_stage(f"{prefix}STAGE:", name="wafer_stage"),
         xrd=EpicsXrdDetector(f"{prefix}XRD:", name="xrd"),
         xafs=EpicsXafsSetup(f"{prefix}XAFS:", name="xafs"),
+        changer=epics_sample_changer(f"{prefix}STAGE:", name="sample_changer"),
     )

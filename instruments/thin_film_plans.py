@@ -18,7 +18,7 @@ from bluesky.utils import MsgGenerator
 
 from instruments.faults import instrument_fault_in
 from instruments.sputter import SAFE_HEATER_C, ShutterState, SputterSystem
-from instruments.wafer_stage import WaferStage
+from instruments.wafer_stage import SampleChanger, WaferStage
 from instruments.xafs_setup import XafsSetup
 from instruments.xrd_detector import XrdDetector
 
@@ -118,8 +118,10 @@ def measure_spot(
     detectors: Sequence[tuple[Any, float]],
     md: Mapping[str, Any] | None = None,
     plan_name: str = "measure_spot",
+    wafer: "tuple[SampleChanger, str] | None" = None,
 ) -> MsgGenerator[None]:
-    """Move to a spot, set each detector's count time, and read them all in one event."""
+    """Move to a spot, set each detector's count time, and read them all in one event. `wafer`: the
+    sample changer and the library to load first (read into the event beside the stage)."""
     stage.check(position_mm)  # refused before the run opens, before any motion
     condition = {"x_mm": float(position_mm[0]), "y_mm": float(position_mm[1]), **_composition(md)}
     names = [d.name for d, _ in detectors]
@@ -144,11 +146,15 @@ def measure_spot(
     for detector, count_time_s in detectors:
         setpoints += [detector.count_time_s, float(count_time_s)]
 
+    readers: list[Any] = [*(d for d, _ in detectors), stage, *([wafer[0]] if wafer else [])]
+
     @bpp.run_decorator(md=start_md)
     def run() -> MsgGenerator[None]:
         with _naming(condition):
+            if wafer is not None:  # the wafer first: the stage then moves under it
+                yield from bps.mv(*wafer)
             yield from bps.mv(*setpoints)
-            yield from bps.trigger_and_read([*(d for d, _ in detectors), stage])
+            yield from bps.trigger_and_read(readers)
 
     yield from run()
 
@@ -173,8 +179,10 @@ def measure_xafs(
     count_time_s: float,
     energies_ev: Sequence[float] | None = None,
     md: Mapping[str, Any] | None = None,
+    wafer: "tuple[SampleChanger, str] | None" = None,
 ) -> MsgGenerator[None]:
-    """Move to a spot and step the monochromator across `element`'s K edge: one event per energy."""
+    """Move to a spot and step the monochromator across `element`'s K edge: one event per energy.
+    `wafer`: the sample changer and the library to load first."""
     stage.check(position_mm)
     energies = np.asarray(
         energies_ev if energies_ev is not None else xafs_scan_energies(element), dtype=float
@@ -198,6 +206,8 @@ def measure_xafs(
     @bpp.run_decorator(md=start_md)
     def run() -> MsgGenerator[None]:
         with _naming(condition):
+            if wafer is not None:
+                yield from bps.mv(*wafer)
             yield from bps.mv(
                 stage, tuple(position_mm), setup.absorber, element, setup.count_time_s, count_time_s
             )

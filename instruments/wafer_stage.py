@@ -1,11 +1,13 @@
-"""An x-y wafer stage that refuses, before any motion, a move off the wafer or outside its soft limits."""
+"""An x-y wafer stage that refuses, before any motion, a move off the wafer or outside its soft limits,
+and the sample changer that puts a deposited library (wafer) on it."""
 
 import asyncio
 from collections.abc import Callable
 
 import numpy as np
 from bluesky.protocols import Movable
-from ophyd_async.core import AsyncStatus, StandardReadable
+from ophyd_async.core import AsyncStatus, SignalRW, StandardReadable, soft_signal_rw
+from ophyd_async.epics.core import epics_signal_rw
 from ophyd_async.epics.motor import Motor
 from ophyd_async.sim import SimMotor
 
@@ -60,3 +62,31 @@ def epics_wafer_stage(prefix: str, name: str = "") -> WaferStage:
 
 def simulated_wafer_stage(on_arrival: Callable[[tuple[float, float]], None], name: str = "") -> WaferStage:
     return WaferStage(SimMotor(instant=True), SimMotor(instant=True), on_arrival=on_arrival, name=name)
+
+
+class SampleChanger(StandardReadable, Movable[str]):
+    """Loads a deposited library onto the stage by its id. A campaign goes back to older libraries'
+    spots: without a load the stage would measure that position on whichever wafer came last."""
+
+    def __init__(
+        self, wafer: SignalRW[str], on_load: Callable[[str], None] | None = None, name: str = ""
+    ) -> None:
+        with self.add_children_as_readables():
+            self.wafer = wafer
+        self._on_load = on_load
+        super().__init__(name=name)
+
+    @AsyncStatus.wrap
+    async def set(self, value: str) -> None:
+        if self._on_load is not None:
+            self._on_load(str(value))  # refuses an unknown library before the signal says it is loaded
+        await self.wafer.set(str(value))
+
+
+def epics_sample_changer(prefix: str, name: str = "") -> SampleChanger:
+    """The library id loaded, as a string PV {prefix}WAFER (put completes when the wafer is in place)."""
+    return SampleChanger(epics_signal_rw(str, f"{prefix}WAFER"), name=name)
+
+
+def simulated_sample_changer(on_load: Callable[[str], None], name: str = "") -> SampleChanger:
+    return SampleChanger(soft_signal_rw(str, ""), on_load=on_load, name=name)

@@ -21,6 +21,7 @@ from instruments.thin_film_plans import (
     SpotRequest,
     characterize_spots,
     deposit_library,
+    measure_spot,
     measure_xafs,
     measure_xrd,
     shortest_tour,
@@ -132,6 +133,33 @@ def test_measure_xrd_emits_the_pattern_with_its_axis_units_and_spot_metadata(run
     assert np.sum(counts) == pytest.approx(2.0 * rate.sum(), rel=0.01)
 
 
+def test_a_spot_of_an_older_library_is_measured_on_that_wafer_not_the_last_one(run_engine, deposited):
+    """After a second library, the sample changer puts the first one back before its spot is
+    counted: the pattern is the first film's, and the event says which wafer was under the beam."""
+    collect(run_engine, deposit_library(deposited.sputter, {"Fe": 60.0, "Ga": 200.0, "Pd": 200.0}, 3600.0))
+    first, second = deposited.lab.libraries["L001"], deposited.lab.libraries["L002"]
+    i = 20
+    assert np.abs(first.compositions[i] - second.compositions[i]).max() > 0.1  # different films there
+    position = tuple(first.positions_mm[i])
+
+    def total_rate(library) -> float:
+        composition = dict(zip(library.elements, library.compositions[i], strict=True))
+        return float(deposited.lab.world.xrd_rate(composition, library.thickness_nm[i]).sum())
+
+    assert abs(total_rate(first) / total_rate(second) - 1) > 0.1
+    plan = measure_spot(deposited.stage, position, [(deposited.xrd, 2.0)], wafer=(deposited.changer, "L001"))
+    documents = collect(run_engine, plan)
+    (event,) = docs_of(documents, "event")
+    assert event["data"]["sample_changer-wafer"] == "L001"
+    assert np.sum(event["data"]["xrd-counts"]) == pytest.approx(2.0 * total_rate(first), rel=0.01)
+    unknown = measure_spot(
+        deposited.stage, position, [(deposited.xrd, 1.0)], wafer=(deposited.changer, "L009")
+    )
+    with pytest.raises(Exception) as raised:  # a wafer never deposited is a typed fault, before counting
+        run_engine(unknown)
+    assert isinstance(instrument_fault_in(raised.value), NoSampleFault)
+
+
 def test_measure_xafs_steps_the_monochromator_across_xraydbs_edge(run_engine, deposited):
     position = tuple(deposited.lab.libraries["L001"].positions_mm[5])
     energies = xafs_scan_energies("Fe")
@@ -233,6 +261,10 @@ def test_the_epics_forms_connect_in_mock_mode_and_run_every_plan(run_engine):
     assert get_mock_put(devices.sputter.gun("Ga").power_w).call_args_list[-1].args[0] == 90.0
     assert get_mock_put(devices.sputter.heater_c).call_args_list[-1].args[0] == SAFE_HEATER_C
     xrd = collect(run_engine, measure_xrd(devices.stage, devices.xrd, (3.0, 4.0), 1.0))
+    assert devices.changer.wafer.source == "mock+ca://JK:STAGE:WAFER"
+    loaded = measure_spot(devices.stage, (3.0, 4.0), [(devices.xrd, 1.0)], wafer=(devices.changer, "L002"))
+    assert docs_of(collect(run_engine, loaded), "event")[0]["data"]["sample_changer-wafer"] == "L002"
+    assert get_mock_put(devices.changer.wafer).call_args_list[-1].args[0] == "L002"
     np.testing.assert_allclose(docs_of(xrd, "event")[0]["data"]["xrd-counts"], np.arange(11.0))
     xafs = collect(
         run_engine, measure_xafs(devices.stage, devices.xafs, (3.0, 4.0), "Fe", 1.0, [7100, 7110, 7120])

@@ -9,6 +9,7 @@ import pytest
 import xarray as xr
 import yaml
 
+from orchestrator.document_journal import read_journal
 from orchestrator.event_log import EventLog
 
 THIN_FILM = Path(__file__).resolve().parents[2] / "examples" / "thin-film.yaml"
@@ -75,6 +76,14 @@ def test_a_thin_film_campaign_deposits_libraries_measures_spots_and_keeps_raw_da
         if proposal.reason == "new library":
             assert new_library[row]
     assert any(p.target_spot for p in proposals[3:]), "the cost-aware policy measures existing spots"
+    for observation in observed:  # the wafer under the beam was the spot's own library
+        documents, _ = read_journal(store, observation.proposal_id)
+        spot_events = [
+            doc for name, doc in documents if name == "event" and "sample_changer-wafer" in doc["data"]
+        ]
+        assert spot_events and all(
+            e["data"]["sample_changer-wafer"] == observation.sample["library_id"] for e in spot_events
+        )
     runs = [e for e in EventLog(store / "events.jsonl").read() if type(e).__name__ == "RunStarted"]
     assert len(runs) == 6 * 2 + new_library.sum()  # spot run + XAFS run each; one deposit per new library
 
