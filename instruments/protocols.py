@@ -4,6 +4,8 @@ isinstance (not getattr): the contract is written down where instruments can see
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from instruments.reduction import Document
+
 
 @runtime_checkable
 class RestoresFromRecord(Protocol):
@@ -11,3 +13,18 @@ class RestoresFromRecord(Protocol):
     record, so a resumed campaign continues where the record ends."""
 
     def restore(self, observations: Sequence[Any]) -> None: ...
+
+
+@runtime_checkable
+class RestoresFromDocuments(Protocol):
+    """Rebuilds what it made and measured (libraries deposited, spots measured) from the Bluesky
+    documents of every plan it ran, earlier attempts included, in the order they ran: what lives
+    in its memory is lost with the process, the documents are not."""
+
+    def restore_documents(self, plans: Sequence[tuple[str, Sequence[Document]]]) -> None: ...
+
+    def interrupted(self, proposal_id: str) -> str | None:
+        """Why this proposal's plan must not simply run again after the process died (a
+        deposition cut short may have ruined its wafer), else None: the loop records a fault and
+        the policy chooses anew."""
+        ...

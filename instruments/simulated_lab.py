@@ -1,12 +1,13 @@
 """The simulated backend of the thin-film devices: a world, its libraries, the wafer under the beam."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from instruments.faults import NoSampleFault
 from simulators import CompositionSpreadWorld, Library
+from simulators.deposition import SpotLayout, deposit_library
 from simulators.elements import density_g_cm3, molar_mass_g
 
 SPOT_TOLERANCE_MM = 1.0
@@ -37,6 +38,36 @@ class SimulatedLab:
         self.libraries[library_id] = library
         self.loaded = library_id
         return library_id
+
+    def restore_library(
+        self,
+        library_id: str,
+        powers_w: Mapping[str, float],
+        duration_s: float,
+        positions_mm: np.ndarray,
+        measured_compositions: np.ndarray,
+        thickness_nm: np.ndarray,
+    ) -> None:
+        """A film a process before this one deposited, from its deposit run's documents: the
+        world's film at those powers (deposition is deterministic; the world's noise stream is not
+        touched), with the compositions measured then. Refuses documents this world cannot have made."""
+        film = deposit_library(
+            self.world.guns,
+            powers_w,
+            duration_s,
+            SpotLayout(np.asarray(positions_mm, dtype=float), 2 * float(np.hypot(*positions_mm.T).max())),
+            np.random.default_rng(0),
+            composition_error=0.0,
+        )
+        if not np.allclose(film.thickness_nm, thickness_nm, rtol=1e-9, atol=1e-9):
+            raise ValueError(
+                f"library {library_id}: its recorded thicknesses are not what world {self.world.name!r} "
+                f"deposits at {dict(powers_w)} W for {duration_s} s; was the campaign run on another world?"
+            )
+        self.libraries[library_id] = replace(
+            film, measured_compositions=np.asarray(measured_compositions, dtype=float)
+        )
+        self.loaded = library_id
 
     def load(self, library_id: str) -> None:
         if library_id not in self.libraries:

@@ -6,6 +6,11 @@ library is deposited with gun powers that put the proposal at the wafer centre (
 nearest spot is measured. Each measurement is one run counting the objectives and the diffraction
 pattern, and optionally one XAFS scan; the reduction reports the spot's measured composition as
 the condition, phase fractions, edge energy and oxidation state, and keeps pattern and spectrum.
+
+What it deposited and measured lives in the record, not only in memory: `restore_documents` rebuilds
+the library registry (and a simulated lab's films) from the deposit and spot runs' documents, so a
+campaign resumes after its process died. A proposal whose earlier attempt deposited a library or
+chose a spot goes back to that library or spot: a retry never deposits a second wafer.
 """
 
 from collections.abc import Mapping, Sequence
@@ -33,6 +38,7 @@ class LibraryRecord:
     compositions: np.ndarray  # measured (WDS/XRF)
     thickness_nm: np.ndarray
     measured: set[int] = field(default_factory=set)
+    failed: str = ""  # why its spots are not offered (a deposition cut short: the wafer may be ruined)
 
 
 @dataclass(frozen=True)
@@ -62,8 +68,6 @@ class ThinFilmSettings:
 
 
 class ThinFilmInstrument:
-    resumable = False  # its library registry (and a simulated lab's films) live in memory only
-
     def __init__(
         self,
         devices: ThinFilmDevices,
@@ -81,6 +85,9 @@ class ThinFilmInstrument:
         self.libraries: dict[str, LibraryRecord] = {}
         self._counting = [CountingReducer(c.name, objective) for objective, c in self.counters.items()]
         self._choices: dict[str, tuple[SpotChoice, bool]] = {}
+        self.deposited_by: dict[str, str] = {}  # proposal id -> the library its plan deposited
+        self.spot_of: dict[str, str] = {}  # proposal id -> the spot its plan chose
+        self.interrupted_deposits: dict[str, str] = {}  # proposal id -> why its deposition failed
         self.quantity_units = dict(feature_units or {})
 
     @property
@@ -92,6 +99,8 @@ class ThinFilmInstrument:
     def nearest_unmeasured(self, target: np.ndarray, tolerance: float) -> SpotChoice | None:
         best: SpotChoice | None = None
         for library in self.libraries.values():
+            if library.failed:
+                continue
             distance = np.linalg.norm(library.compositions - target, axis=1)
             if library.measured:
                 distance[list(library.measured)] = np.inf
@@ -99,6 +108,14 @@ class ThinFilmInstrument:
             if distance[i] <= tolerance and (best is None or distance[i] < best.distance):
                 best = SpotChoice(library, i, float(distance[i]))
         return best
+
+    def _nearest_in(self, library: LibraryRecord, target: np.ndarray) -> SpotChoice:
+        distance = np.linalg.norm(library.compositions - target, axis=1)
+        distance[list(library.measured)] = np.inf
+        i = int(np.argmin(distance))
+        if not np.isfinite(distance[i]):
+            raise ReductionError(f"library {library.library_id} has no unmeasured spot")
+        return SpotChoice(library, i, float(distance[i]))
 
     def powers_for(self, condition: Mapping[str, float]) -> dict[str, float]:
         """Gun powers that deposit `condition` at the wafer centre (atoms per W from calibration)."""
@@ -112,25 +129,35 @@ class ThinFilmInstrument:
 
     def _read_library(self) -> MsgGenerator[LibraryRecord]:
         sputter = self.hardware.sputter
-        library_id = yield from bps.rd(sputter.library_id)
-        x = yield from bps.rd(sputter.spot_x_mm)
-        y = yield from bps.rd(sputter.spot_y_mm)
-        thickness = yield from bps.rd(sputter.thickness_nm)
-        fractions = []
+        data = {"sputter-library_id": (yield from bps.rd(sputter.library_id))}
+        for key in ("spot_x_mm", "spot_y_mm", "thickness_nm"):
+            data[f"sputter-{key}"] = yield from bps.rd(getattr(sputter, key))
         for element in self.settings.elements:
-            fractions.append((yield from bps.rd(getattr(sputter, f"{element.lower()}_fraction"))))
-        record = LibraryRecord(
-            str(library_id), np.column_stack([x, y]), np.column_stack(fractions), np.asarray(thickness)
-        )
+            key = f"{element.lower()}_fraction"
+            data[f"sputter-{key}"] = yield from bps.rd(getattr(sputter, key))
+        record = self._library_from(data)
         self.libraries[record.library_id] = record
         return record
 
-    def spot_by_id(self, spot_id: str) -> SpotChoice:
+    def _library_from(self, data: Mapping[str, Any]) -> LibraryRecord:
+        """A library as the sputter system reads it out (the deposit run's event data)."""
+        fractions = [data[f"sputter-{e.lower()}_fraction"] for e in self.settings.elements]
+        return LibraryRecord(
+            str(data["sputter-library_id"]),
+            np.column_stack([data["sputter-spot_x_mm"], data["sputter-spot_y_mm"]]).astype(float),
+            np.column_stack(fractions).astype(float),
+            np.asarray(data["sputter-thickness_nm"], dtype=float),
+        )
+
+    def spot_by_id(self, spot_id: str, again: bool = False) -> SpotChoice:
+        """The spot of that id; `again`: one this proposal chose before (it was not observed)."""
         library_id, _, index = spot_id.rpartition("-")
         library = self.libraries.get(library_id)
         if library is None or not index.isdigit() or int(index) >= len(library.positions_mm):
             raise ValueError(f"no spot {spot_id!r}; libraries: {sorted(self.libraries)}")
-        if int(index) in library.measured:
+        if library.failed:
+            raise ValueError(f"spot {spot_id!r} is on library {library_id}, which failed: {library.failed}")
+        if int(index) in library.measured and not again:
             raise ValueError(f"spot {spot_id!r} was measured already")
         return SpotChoice(library, int(index), 0.0)
 
@@ -138,6 +165,8 @@ class ThinFilmInstrument:
         """Ids and measured compositions of every spot not yet measured: the cheap candidates."""
         ids, rows = [], []
         for library in self.libraries.values():
+            if library.failed:
+                continue
             for i, composition in enumerate(library.compositions):
                 if i not in library.measured:
                     ids.append(SpotChoice(library, i, 0.0).spot_id)
@@ -163,13 +192,20 @@ class ThinFilmInstrument:
     ) -> MsgGenerator[None]:
         s = self.settings
         target = np.array([condition[e] for e in s.elements])
-        if md.get("target_spot"):  # the policy chose an existing spot
-            choice: SpotChoice | None = self.spot_by_id(str(md["target_spot"]))
+        pid = str(md.get("proposal_id", ""))
+        deposited = self.libraries.get(self.deposited_by.get(pid, ""))
+        choice: SpotChoice | None
+        if pid in self.spot_of:  # an earlier attempt chose this spot and was not observed
+            choice = self.spot_by_id(self.spot_of[pid], again=True)
+        elif deposited is not None:  # an earlier attempt deposited: measure that wafer, not a new one
+            choice = self._nearest_in(deposited, target)
+        elif md.get("target_spot"):  # the policy chose an existing spot
+            choice = self.spot_by_id(str(md["target_spot"]))
         elif md.get("reason") == "new library":  # the policy chose to deposit
             choice = None
         else:  # a policy that does not weigh costs: reuse a spot close enough, else deposit
             choice = self.nearest_unmeasured(target, s.spot_tolerance)
-        new_library = choice is None
+        new_library = choice is None or deposited is not None
         if choice is None:
             powers = self.powers_for(condition)
             yield from deposit_library(
@@ -179,11 +215,11 @@ class ThinFilmInstrument:
                 s.heater_c,
                 md={**md, "target": dict(condition)},
             )
-            yield from self._read_library()
-            choice = self.nearest_unmeasured(target, np.inf)
-            if choice is None:
-                raise ReductionError("the new library has no unmeasured spot")
+            record = yield from self._read_library()
+            self.deposited_by[pid] = record.library_id
+            choice = self._nearest_in(record, target)
         choice.library.measured.add(choice.index)
+        self.spot_of[pid] = choice.spot_id
         composition = dict(
             zip(s.elements, map(float, choice.library.compositions[choice.index]), strict=True)
         )
@@ -216,6 +252,57 @@ class ThinFilmInstrument:
                 md=spot_md,
                 wafer=wafer,
             )
+
+    # -- the record ------------------------------------------------------------------------
+    def restore_documents(self, plans: Sequence[tuple[str, Sequence[Document]]]) -> None:
+        """Rebuild the registry from every plan's documents (earlier attempts included, in the
+        order they ran): each deposit run's event is a library; a deposit run without a successful
+        stop is a failed library; a spot run that started is a spot taken by its proposal. A
+        simulated lab gets its films back (`SimulatedLab.restore_library`)."""
+        for pid, documents in plans:
+            for run in split_runs(documents).values():
+                start = run[0][1]
+                stops = [doc for name, doc in run if name == "stop"]
+                succeeded = bool(stops) and stops[-1].get("exit_status") == "success"
+                if start.get("plan_name") == "deposit_library":
+                    self._restore_deposit(pid, start, run, succeeded)
+                elif start.get("plan_name") == "measure_spot" and start.get("spot_id"):
+                    choice = self.spot_by_id(str(start["spot_id"]), again=True)
+                    choice.library.measured.add(choice.index)
+                    self.spot_of[pid] = choice.spot_id
+                    self._choices[pid] = (choice, pid in self.deposited_by)
+
+    def _restore_deposit(
+        self, pid: str, start: Mapping[str, Any], run: Sequence[Document], succeeded: bool
+    ) -> None:
+        events = [doc for name, doc in run if name == "event" and "sputter-library_id" in doc["data"]]
+        self.interrupted_deposits.pop(pid, None)
+        self.deposited_by.pop(pid, None)
+        if not succeeded:
+            why = f"its deposition ({start.get('uid', '?')[:8]}) was cut short; the wafer may be ruined"
+            self.interrupted_deposits[pid] = why
+        if not events:
+            return
+        record = self._library_from(events[-1]["data"])
+        record.failed = "" if succeeded else self.interrupted_deposits[pid]
+        self.libraries[record.library_id] = record
+        self.deposited_by[pid] = record.library_id
+        if self.hardware.lab is not None:
+            self.hardware.lab.restore_library(
+                record.library_id,
+                dict(start["powers_w"]),
+                float(start["duration_s"]),
+                record.positions_mm,
+                record.compositions,
+                record.thickness_nm,
+            )
+
+    def interrupted(self, proposal_id: str) -> str | None:
+        """Once per proposal: its deposition was cut short (the process died mid-run)."""
+        why = self.interrupted_deposits.pop(proposal_id, None)
+        if why is not None:
+            self.deposited_by.pop(proposal_id, None)  # asked again, it deposits a new library
+        return why
 
     # -- the reduction ---------------------------------------------------------------------
     def reduce(self, documents: Sequence[Document]) -> Reduction:

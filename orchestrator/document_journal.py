@@ -7,7 +7,7 @@ line, which reading drops.
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,26 @@ class DocumentJournal:
 
 def read_journal(store_path: Path, proposal_id: str) -> tuple[list[Document], str | None]:
     """The documents of a proposal's plan, and the plan's exit status if it finished (else None)."""
-    path = store_path / DOCUMENTS_DIR / f"{proposal_id}.jsonl"
+    return _read(store_path / DOCUMENTS_DIR / f"{proposal_id}.jsonl")
+
+
+def journal_history(store_path: Path, proposal_ids: Sequence[str]) -> list[tuple[str, list[Document]]]:
+    """Every attempt of every proposal's plan, in the order they ran (earlier attempts first):
+    what an instrument rebuilds its own record from (the libraries it deposited, the spots it
+    measured), since an attempt that failed or was cut short may still have made something."""
+    history = []
+    for proposal_id in proposal_ids:
+        current = store_path / DOCUMENTS_DIR / f"{proposal_id}.jsonl"
+        attempt = 1
+        while (earlier := current.with_suffix(f".attempt-{attempt}.jsonl")).exists():
+            history.append((proposal_id, _read(earlier)[0]))
+            attempt += 1
+        if current.exists():
+            history.append((proposal_id, _read(current)[0]))
+    return history
+
+
+def _read(path: Path) -> tuple[list[Document], str | None]:
     if not path.exists():
         return [], None
     documents: list[Document] = []

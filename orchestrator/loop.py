@@ -13,9 +13,9 @@ from typing import Any, Protocol
 from bluesky.utils import MsgGenerator
 
 from instruments import Document, Reduction, ReductionError
-from instruments.protocols import RestoresFromRecord
+from instruments.protocols import RestoresFromDocuments, RestoresFromRecord
 from orchestrator.control import ControlRequest, pending_requests
-from orchestrator.document_journal import DocumentJournal, read_journal
+from orchestrator.document_journal import DocumentJournal, journal_history, read_journal
 from orchestrator.events import (
     CampaignFinished,
     CampaignStarted,
@@ -475,11 +475,15 @@ class CampaignLoop:
         again and restored to its state at the last proposal; a proposal in flight is recorded
         from its documents when its plan finished, and submitted again otherwise (nothing it
         started was observed). Returns a state only when the campaign ended while resuming."""
-        if not getattr(self.instrument, "resumable", True):
-            raise ResumeError(
-                f"{type(self.instrument).__name__} cannot be resumed yet: the libraries it deposited "
-                "live in its memory only"
-            )
+        if isinstance(self.instrument, RestoresFromDocuments):  # what it made lives in the documents
+            try:
+                self.instrument.restore_documents(
+                    journal_history(self.store.path, list(self.state.proposals))
+                )
+            except (ValueError, KeyError) as exc:
+                raise ResumeError(
+                    f"what the instrument made cannot be rebuilt from its documents: {exc}"
+                ) from None
         if isinstance(self.instrument, RestoresFromRecord):
             self.instrument.restore(self.state.observations)
         if self.state.observations:
@@ -499,6 +503,16 @@ class CampaignLoop:
         )
         for proposal in in_flight:
             documents = finished[proposal.proposal_id]
+            ruined = (
+                self.instrument.interrupted(proposal.proposal_id)
+                if documents is None and isinstance(self.instrument, RestoresFromDocuments)
+                else None
+            )
+            if ruined is not None:  # not run again as it was: the policy chooses anew
+                self._record(
+                    Faulted(kind="device", message=ruined, proposal_id=proposal.proposal_id, action="skip")
+                )
+                continue
             if documents is None and proposal.proposal_id not in self.state.submitted:
                 verdict = self._approval(proposal)  # it may never have been approved
                 if verdict is STOPPED:

@@ -192,25 +192,108 @@ def test_verify_fails_on_a_tampered_log_and_names_the_first_difference(
     assert "replay differs" in result.output and "p0005" in result.output and "in the log" in result.output
 
 
-def test_a_thin_film_campaign_says_it_cannot_be_resumed_and_writes_nothing(junkan, tmp_path):
-    from orchestrator.campaign import load_campaign
-    from orchestrator.events import CampaignStarted
+def open_runs_in(store: Path) -> dict[str, str]:
+    """Run uid -> plan name of the runs the newest journal has started and not stopped."""
+    journals = sorted(p for p in (store / DOCUMENTS_DIR).glob("p*.jsonl") if ".attempt-" not in p.name)
+    open_runs: dict[str, str] = {}
+    for line in journals[-1].read_text().split("\n")[:-1] if journals else []:
+        name, doc = json.loads(line)
+        if name == "start":
+            open_runs[doc["uid"]] = doc["plan_name"]
+        elif name == "stop":
+            open_runs.pop(doc["run_start"], None)
+    return open_runs
 
-    spec, text = load_campaign(Path(__file__).resolve().parents[2] / "examples" / "thin-film.yaml")
-    store = CampaignStore.create(tmp_path / "store", spec, text)
-    store.append(
-        CampaignStarted(
-            campaign=spec.name,
-            campaign_sha256="-",
-            budget=spec.budget,
-            seed=spec.seed,
-            elements=list(spec.elements),
-            objectives={o.name: o.goal for o in spec.objectives},
-            units={},
-            junkan_version="test",
-        )
+
+def kill_inside(
+    process: subprocess.Popen, store: Path, plan_name: str, killed: set[str], timeout: float = 180
+) -> bool:
+    """SIGKILL while a run of `plan_name` is open that no earlier kill cut (`killed`: their uids);
+    False if the campaign ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            runs = open_runs_in(store)
+        except (json.JSONDecodeError, FileNotFoundError):  # caught mid-write or mid-rename
+            runs = {}
+        fresh = [uid for uid, name in runs.items() if name == plan_name and uid not in killed]
+        if fresh:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            killed.update(fresh)
+            return True
+    process.communicate(timeout=timeout)
+    return False
+
+
+@pytest.mark.integration
+def test_a_thin_film_campaign_killed_in_deposits_spots_and_xafs_resumes_to_its_budget(tmp_path):
+    """SIGKILL inside each kind of run at seeded moments, resume each time: one observation per
+    measurement, no spot measured twice, no library deposited twice for one proposal, every
+    library in the store as its deposit documents say, and the decisions replay exactly."""
+    from orchestrator.campaign import load_campaign
+
+    campaign = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "examples" / "thin-film.yaml").read_text()
     )
-    before = (tmp_path / "store" / "events.jsonl").read_bytes()
-    result = junkan("resume", tmp_path / "store")
-    assert result.exit_code == 2 and "ThinFilmInstrument cannot be resumed" in result.output
-    assert (tmp_path / "store" / "events.jsonl").read_bytes() == before
+    campaign.update(budget=8)
+    campaign["policy"].update(n_sobol=3, num_restarts=2, raw_samples=32, mc_samples=64)
+    campaign["instrument"]["library"]["spot_tolerance"] = 0.12  # spots of earlier libraries are reused
+    campaign["instrument"]["xafs"]["count_time_s"] = 0.05
+    path = tmp_path / "thin-film.yaml"
+    path.write_text(yaml.safe_dump(campaign, sort_keys=False))
+    load_campaign(path)  # valid as written
+    store = tmp_path / "store"
+    rng = random.Random(20261205)
+    targets = ["deposit_library", "measure_spot", "measure_xafs"] * 2
+    rng.shuffle(targets)
+    process = junkan_process("run", path, "--store", store)
+    killed_in: list[str] = []
+    killed_runs: set[str] = set()
+    for plan_name in targets:
+        if not kill_inside(process, store, plan_name, killed_runs):
+            break
+        killed_in.append(plan_name)
+        process = junkan_process("resume", store)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr
+    assert sorted(killed_in) == sorted(targets), killed_in
+
+    events = events_of(store)
+    observations = [e.observation for e in typed(events, "Observed")]
+    assert typed(events, "CampaignFinished")[-1].status == "finished"
+    assert len(observations) == 8 and len(typed(events, "Resumed")) == 6
+    spots = [o.sample["spot_id"] for o in observations]
+    assert len(set(spots)) == len(spots), "a spot measured twice"
+    # every deposit that finished made one library; no proposal deposited two; the store's spots
+    # are where and what the deposit documents say
+    libraries, depositors = {}, []
+    for journal in sorted((store / DOCUMENTS_DIR).glob("p*.jsonl")):
+        lines = [json.loads(line) for line in journal.read_text().split("\n")[:-1]]
+        runs = {doc["uid"]: doc for name, doc in lines if name == "start"}
+        stopped = {doc["run_start"]: doc["exit_status"] for name, doc in lines if name == "stop"}
+        for name, doc in lines:
+            if name == "event" and "sputter-library_id" in doc["data"]:
+                start = next(s for s in runs.values() if s["plan_name"] == "deposit_library")
+                if stopped.get(start["uid"]) == "success":
+                    library_id = doc["data"]["sputter-library_id"]
+                    assert library_id not in libraries, f"{library_id} deposited twice"
+                    libraries[library_id] = doc["data"]
+                    depositors.append(start["proposal_id"])
+    assert len(depositors) == len(set(depositors)), "a proposal deposited two libraries"
+    for observation in observations:
+        data = libraries[observation.sample["library_id"]]
+        index = int(observation.sample["spot_id"].rpartition("-")[2])
+        assert observation.sample["x_mm"] == pytest.approx(data["sputter-spot_x_mm"][index])
+        assert observation.sample["y_mm"] == pytest.approx(data["sputter-spot_y_mm"][index])
+        for element in ("Fe", "Co", "Ni"):
+            assert observation.condition[element] == pytest.approx(
+                data[f"sputter-{element.lower()}_fraction"][index]
+            )
+    for fault in typed(events, "Faulted"):  # a deposition cut short: recorded, then the policy chose anew
+        assert fault.action == "skip" and "cut short" in fault.message
+
+    verify = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "replay", store, "--verify"], capture_output=True, text=True
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
