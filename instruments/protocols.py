@@ -28,3 +28,13 @@ class RestoresFromDocuments(Protocol):
         deposition cut short may have ruined its wafer), else None: the loop records a fault and
         the policy chooses anew."""
         ...
+
+
+@runtime_checkable
+class SharesRecord(Protocol):
+    """Its record travels with each plan to where the plan runs (a queue server's worker, whose
+    own instrument may be fresh), which adopts what it does not know."""
+
+    def record_summary(self) -> dict[str, Any]: ...
+
+    def adopt_record(self, summary: Any) -> None: ...

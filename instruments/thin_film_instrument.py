@@ -39,6 +39,20 @@ class LibraryRecord:
     thickness_nm: np.ndarray
     measured: set[int] = field(default_factory=set)
     failed: str = ""  # why its spots are not offered (a deposition cut short: the wafer may be ruined)
+    powers_w: dict[str, float] = field(default_factory=dict)  # how it was made: what a lab (or a
+    duration_s: float = 0.0  # simulated one, rebuilding its film) needs besides the read-out
+
+    def read_out(self, elements: Sequence[str]) -> dict[str, Any]:
+        """The deposit run's event data this record was made from (plain lists)."""
+        data: dict[str, Any] = {
+            "sputter-library_id": self.library_id,
+            "sputter-spot_x_mm": self.positions_mm[:, 0].tolist(),
+            "sputter-spot_y_mm": self.positions_mm[:, 1].tolist(),
+            "sputter-thickness_nm": self.thickness_nm.tolist(),
+        }
+        for i, element in enumerate(elements):
+            data[f"sputter-{element.lower()}_fraction"] = self.compositions[:, i].tolist()
+        return data
 
 
 @dataclass(frozen=True)
@@ -127,7 +141,7 @@ class ThinFilmInstrument:
         scale = self.settings.max_power_w / max(raw.values())
         return {e: round(p * scale, 3) for e, p in raw.items()}
 
-    def _read_library(self) -> MsgGenerator[LibraryRecord]:
+    def _read_library(self, powers_w: Mapping[str, float], duration_s: float) -> MsgGenerator[LibraryRecord]:
         sputter = self.hardware.sputter
         data = {"sputter-library_id": (yield from bps.rd(sputter.library_id))}
         for key in ("spot_x_mm", "spot_y_mm", "thickness_nm"):
@@ -135,11 +149,13 @@ class ThinFilmInstrument:
         for element in self.settings.elements:
             key = f"{element.lower()}_fraction"
             data[f"sputter-{key}"] = yield from bps.rd(getattr(sputter, key))
-        record = self._library_from(data)
+        record = self._library_from(data, powers_w, duration_s)
         self.libraries[record.library_id] = record
         return record
 
-    def _library_from(self, data: Mapping[str, Any]) -> LibraryRecord:
+    def _library_from(
+        self, data: Mapping[str, Any], powers_w: Mapping[str, float], duration_s: float
+    ) -> LibraryRecord:
         """A library as the sputter system reads it out (the deposit run's event data)."""
         fractions = [data[f"sputter-{e.lower()}_fraction"] for e in self.settings.elements]
         return LibraryRecord(
@@ -147,7 +163,28 @@ class ThinFilmInstrument:
             np.column_stack([data["sputter-spot_x_mm"], data["sputter-spot_y_mm"]]).astype(float),
             np.column_stack(fractions).astype(float),
             np.asarray(data["sputter-thickness_nm"], dtype=float),
+            powers_w={e: float(p) for e, p in powers_w.items()},
+            duration_s=float(duration_s),
         )
+
+    def _add_library(self, record: LibraryRecord) -> LibraryRecord:
+        """Into the registry, and its film into a simulated lab, unless known already (the record
+        a plan made in this process, or documents seen before): adding is idempotent."""
+        known = self.libraries.get(record.library_id)
+        if known is not None:
+            known.failed = known.failed or record.failed
+            return known
+        self.libraries[record.library_id] = record
+        if self.hardware.lab is not None and record.library_id not in self.hardware.lab.libraries:
+            self.hardware.lab.restore_library(
+                record.library_id,
+                record.powers_w,
+                record.duration_s,
+                record.positions_mm,
+                record.compositions,
+                record.thickness_nm,
+            )
+        return record
 
     def spot_by_id(self, spot_id: str, again: bool = False) -> SpotChoice:
         """The spot of that id; `again`: one this proposal chose before (it was not observed)."""
@@ -215,7 +252,7 @@ class ThinFilmInstrument:
                 s.heater_c,
                 md={**md, "target": dict(condition)},
             )
-            record = yield from self._read_library()
+            record = yield from self._read_library(powers, s.library_duration_s)
             self.deposited_by[pid] = record.library_id
             choice = self._nearest_in(record, target)
         choice.library.measured.add(choice.index)
@@ -283,19 +320,36 @@ class ThinFilmInstrument:
             self.interrupted_deposits[pid] = why
         if not events:
             return
-        record = self._library_from(events[-1]["data"])
+        record = self._library_from(events[-1]["data"], start["powers_w"], start["duration_s"])
         record.failed = "" if succeeded else self.interrupted_deposits[pid]
-        self.libraries[record.library_id] = record
-        self.deposited_by[pid] = record.library_id
-        if self.hardware.lab is not None:
-            self.hardware.lab.restore_library(
-                record.library_id,
-                dict(start["powers_w"]),
-                float(start["duration_s"]),
-                record.positions_mm,
-                record.compositions,
-                record.thickness_nm,
-            )
+        self.deposited_by[pid] = self._add_library(record).library_id
+
+    def record_summary(self) -> dict[str, Any]:
+        """What this instrument made and measured, JSON-ready: sent with each plan to a queue
+        server's worker, whose own instrument adopts what it does not know (`adopt_record`), so a
+        fresh worker measures the same wafers as the orchestrator's record says."""
+        return {
+            "libraries": [
+                {
+                    "read_out": library.read_out(self.settings.elements),
+                    "powers_w": library.powers_w,
+                    "duration_s": library.duration_s,
+                    "measured": sorted(library.measured),
+                    "failed": library.failed,
+                }
+                for library in self.libraries.values()
+            ],
+            "deposited_by": dict(self.deposited_by),
+            "spot_of": dict(self.spot_of),
+        }
+
+    def adopt_record(self, summary: Mapping[str, Any]) -> None:
+        for entry in summary.get("libraries", []):
+            record = self._library_from(entry["read_out"], entry["powers_w"], entry["duration_s"])
+            record.failed = str(entry.get("failed", ""))
+            self._add_library(record).measured.update(int(i) for i in entry.get("measured", []))
+        self.deposited_by.update(summary.get("deposited_by", {}))
+        self.spot_of.update(summary.get("spot_of", {}))
 
     def interrupted(self, proposal_id: str) -> str | None:
         """Once per proposal: its deposition was cut short (the process died mid-run)."""

@@ -18,6 +18,9 @@ class PlanRequest:
     condition: Mapping[str, float]
     measurement: Mapping[str, float]
     md: Mapping[str, Any]
+    # what the orchestrator's instrument has made and measured (`SharesRecord`): for an instrument
+    # that is not this process's own; the in-process one has it already
+    record: Mapping[str, Any] | None = None
 
 
 @dataclass

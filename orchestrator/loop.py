@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from bluesky.utils import MsgGenerator
 
 from instruments import Document, Reduction, ReductionError
-from instruments.protocols import RestoresFromDocuments, RestoresFromRecord
+from instruments.protocols import RestoresFromDocuments, RestoresFromRecord, SharesRecord
 from orchestrator.control import ControlRequest, pending_requests
 from orchestrator.document_journal import DocumentJournal, journal_history, read_journal
 from orchestrator.events import (
@@ -584,13 +584,16 @@ class CampaignLoop:
             if name == "start":
                 self._record(RunStarted(proposal_id=pid, run_uid=doc["uid"]))
 
+        record = self.instrument.record_summary() if isinstance(self.instrument, SharesRecord) else None
         try:
             outcome = self.executor.run(
-                PlanRequest(proposal.condition, proposal.measurement, md), on_document
+                PlanRequest(proposal.condition, proposal.measurement, md, record), on_document
             )
             journal.finish(outcome.exit_status)
         finally:
             journal.close()
+        if isinstance(self.instrument, RestoresFromDocuments):  # what the plan made, wherever it ran
+            self.instrument.restore_documents([(pid, outcome.documents)])
         run_uid = outcome.run_uids[0] if outcome.run_uids else ""
         self._record(
             RunFinished(

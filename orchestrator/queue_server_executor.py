@@ -230,6 +230,7 @@ class QueueServerExecutor:
             condition={k: float(v) for k, v in request.condition.items()},
             measurement={k: float(v) for k, v in request.measurement.items()},
             md=md,
+            **({} if request.record is None else {"record": dict(request.record)}),
         )
         collector = _RunDocuments(token, request.md.get("proposal_id"), on_document)
         history_uid = status["plan_history_uid"]

@@ -24,6 +24,7 @@ from bluesky.utils import RequestAbort, RequestStop
 from ophyd_async import plan_stubs as ophyd_async_plan_stubs
 
 from instruments import instrument_fault_in
+from instruments.protocols import SharesRecord
 from orchestrator.campaign import load_campaign
 from orchestrator.queue_server_executor import CAMPAIGN_ENV, DOCUMENTS_ENV, SEED_ENV
 from orchestrator.wiring import build_instrument
@@ -82,9 +83,13 @@ def _check_campaign(md: dict) -> None:
         )
 
 
-def junkan_plan(condition: dict, measurement: dict, md: dict):
-    """Make and measure one condition with the campaign's instrument: what LocalExecutor runs in-process."""
+def junkan_plan(condition: dict, measurement: dict, md: dict, record: dict | None = None):
+    """Make and measure one condition with the campaign's instrument: what LocalExecutor runs in-process.
+    `record`: what the orchestrator's instrument has made and measured (libraries, spots taken),
+    adopted first, so that a fresh worker measures the wafers the campaign's record says exist."""
     _check_campaign(md)
+    if record is not None and isinstance(junkan_instrument, SharesRecord):
+        junkan_instrument.adopt_record(record)
     try:
         yield from junkan_instrument.plan(condition, measurement, md)
     except (RequestAbort, RequestStop):

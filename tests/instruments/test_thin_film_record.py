@@ -1,6 +1,8 @@
 """A thin-film instrument rebuilt from its documents: the libraries it deposited, the spots it
 measured and (simulated) the films themselves, as a resumed campaign needs them."""
 
+import json
+
 import numpy as np
 import pytest
 from ophyd_async.plan_stubs import ensure_connected
@@ -98,3 +100,28 @@ def test_documents_another_world_could_not_have_made_are_refused(run_engine, his
         doctored.append((pid, changed))
     with pytest.raises(ValueError, match="L001: its recorded thicknesses are not what world"):
         instrument(run_engine).restore_documents(doctored)
+
+
+def test_a_fresh_worker_adopts_the_orchestrators_record_and_measures_the_same_wafers(run_engine, history):
+    """What a queue server's new worker gets with a plan: the libraries, the spots taken and which
+    proposal made what; it then measures an older library's spot on that film, not a new one."""
+    original, _ = history
+    summary = json.loads(json.dumps(original.record_summary()))  # as it travels: plain JSON
+    worker = instrument(run_engine)
+    worker.adopt_record(summary)
+    worker.adopt_record(summary)  # adopting twice changes nothing
+    assert sorted(worker.libraries) == sorted(original.libraries)
+    for library_id, library in original.libraries.items():
+        assert worker.libraries[library_id].measured == library.measured
+        np.testing.assert_allclose(
+            worker.hardware.lab.libraries[library_id].compositions,
+            original.hardware.lab.libraries[library_id].compositions,
+            rtol=1e-12,
+        )
+    assert worker.deposited_by == original.deposited_by and worker.spot_of == original.spot_of
+    assert worker.unmeasured_spots()[0] == original.unmeasured_spots()[0]
+    spot = next(i for i in worker.unmeasured_spots()[0] if i.startswith("L001-"))
+    documents = measure(run_engine, worker, "p0006", A, target_spot=spot)
+    (event,) = [d for n, d in documents if n == "event" and "sample_changer-wafer" in d["data"]]
+    assert event["data"]["sample_changer-wafer"] == "L001"
+    assert not [d for n, d in documents if n == "start" and d["plan_name"] == "deposit_library"]

@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
+import xarray as xr
 import yaml
 from bluesky_queueserver_api.zmq import REManagerAPI
 
@@ -106,20 +108,20 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(timeout=15)
 
 
+LIGHT_POLICY = {"kind": "qlognei", "n_sobol": 3, "num_restarts": 2, "raw_samples": 32, "mc_samples": 64}
+
+
 @pytest.fixture(scope="module")
 def queue_server(request, tmp_path_factory) -> Iterator[QueueServer]:
+    campaign = yaml.safe_load(QUICKSTART.read_text())
+    campaign.update(budget=4, seed=SEED, policy=dict(LIGHT_POLICY))
+    yield from serve(request, tmp_path_factory.mktemp("queue-server"), campaign)
+
+
+def serve(request, root: Path, campaign: dict) -> Iterator[QueueServer]:
+    """Redis, a 0MQ proxy and an RE Manager whose worker runs `campaign`, all on loopback."""
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed: apt-get install -y redis-server (as .ci/run does)")
-    root = tmp_path_factory.mktemp("queue-server")
-    campaign = yaml.safe_load(QUICKSTART.read_text())
-    campaign.update(budget=4, seed=SEED)
-    campaign["policy"] = {
-        "kind": "qlognei",
-        "n_sobol": 3,
-        "num_restarts": 2,
-        "raw_samples": 32,
-        "mc_samples": 64,
-    }
     campaign_path = root / "campaign.yaml"
     campaign_path.write_text(yaml.safe_dump(campaign, sort_keys=False))
     spec, text = load_campaign(campaign_path)
@@ -355,3 +357,49 @@ def test_the_command_line_needs_both_queue_server_addresses_and_a_proxy_that_ans
     )  # fmt: skip
     assert result.exit_code == 2 and "no 0MQ document proxy answered" in result.output
     assert not (tmp_path / "b").exists()
+
+
+THIN_FILM = Path(__file__).resolve().parents[2] / "examples" / "thin-film.yaml"
+
+
+@pytest.fixture(scope="module")
+def thin_film_queue_server(request, tmp_path_factory) -> Iterator[QueueServer]:
+    campaign = yaml.safe_load(THIN_FILM.read_text())
+    campaign.update(budget=6, seed=SEED)
+    campaign["policy"].update({k: v for k, v in LIGHT_POLICY.items() if k != "kind"})
+    campaign["instrument"]["library"]["spot_tolerance"] = 0.12  # spots of earlier libraries are reused
+    campaign["instrument"]["xafs"]["count_time_s"] = 0.05
+    yield from serve(request, tmp_path_factory.mktemp("thin-film-queue-server"), campaign)
+
+
+def test_a_thin_film_campaign_through_the_queue_server_equals_the_local_one(
+    thin_film_queue_server: QueueServer, tmp_path
+) -> None:
+    """The worker deposits and measures; the orchestrator's instrument learns the libraries from
+    the documents it receives, so the cost-aware policy is offered the same spots as in a local run:
+    the same observations, libraries and raw arrays for the same seed."""
+    server = thin_film_queue_server
+    with queue_server_environment(server.control_address, reopen=True):
+        pass
+    remote = run_campaign(server, tmp_path / "queue-server", through_queue_server=True)
+    local = run_campaign(server, tmp_path / "local", through_queue_server=False)
+    for state in (remote, local):
+        assert state.status == "finished", state.faults
+        assert len(state.observations) == server.spec.budget
+    assert [o.condition for o in remote.observations] == [o.condition for o in local.observations]
+    assert [o.values for o in remote.observations] == [o.values for o in local.observations]
+    assert [o.sample for o in remote.observations] == [o.sample for o in local.observations]
+    libraries = [o.sample["library_id"] for o in remote.observations]
+    assert len(set(libraries)) >= 2 and any(o.sample["new_library"] is False for o in remote.observations)
+    offered = [
+        e
+        for e in CampaignStore.open(tmp_path / "queue-server").log.read()
+        if type(e).__name__ == "CandidatesOffered"
+    ]
+    assert offered, "the orchestrator knew the worker's libraries: their spots were offered"
+    for row, (a, b) in enumerate(zip(remote.observations, local.observations, strict=True)):
+        assert a.raw.keys() == b.raw.keys() == {"xrd_counts", "xafs_mu"}
+        for name in a.raw:
+            there = xr.open_zarr(tmp_path / "queue-server" / a.raw[name])[name].values
+            here = xr.open_zarr(tmp_path / "local" / b.raw[name])[name].values
+            np.testing.assert_array_equal(there, here, err_msg=f"{name} of observation {row}")
