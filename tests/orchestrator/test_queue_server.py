@@ -266,6 +266,17 @@ def run_campaign(server: QueueServer, store_path: Path, through_queue_server: bo
             executor.close()
 
 
+def assert_same_campaign(remote: CampaignState, local: CampaignState, budget: int, *fields: str) -> None:
+    """Both finished their budget with the same conditions, values and `fields` of each observation."""
+    for state in (remote, local):
+        assert state.status == "finished", state.faults
+        assert len(state.observations) == budget
+    for field in ("condition", "values", *fields):
+        assert [getattr(o, field) for o in remote.observations] == [
+            getattr(o, field) for o in local.observations
+        ]
+
+
 def test_a_campaign_through_the_queue_server_equals_the_local_one(
     queue_server: QueueServer, tmp_path
 ) -> None:
@@ -280,12 +291,7 @@ def test_a_campaign_through_the_queue_server_equals_the_local_one(
     local_s = time.perf_counter() - started
     print(f"campaign of {queue_server.spec.budget}: queue server {remote_s:.1f} s, local {local_s:.1f} s")
 
-    for state in (remote, local):
-        assert state.status == "finished", state.faults
-        assert len(state.observations) == queue_server.spec.budget
-    assert [o.condition for o in remote.observations] == [o.condition for o in local.observations]
-    assert [o.values for o in remote.observations] == [o.values for o in local.observations]
-    assert [o.variances for o in remote.observations] == [o.variances for o in local.observations]
+    assert_same_campaign(remote, local, queue_server.spec.budget, "variances")
     assert len({o.values["magnetization"] for o in remote.observations}) == queue_server.spec.budget
 
     submitted = [
@@ -383,12 +389,7 @@ def test_a_thin_film_campaign_through_the_queue_server_equals_the_local_one(
         pass
     remote = run_campaign(server, tmp_path / "queue-server", through_queue_server=True)
     local = run_campaign(server, tmp_path / "local", through_queue_server=False)
-    for state in (remote, local):
-        assert state.status == "finished", state.faults
-        assert len(state.observations) == server.spec.budget
-    assert [o.condition for o in remote.observations] == [o.condition for o in local.observations]
-    assert [o.values for o in remote.observations] == [o.values for o in local.observations]
-    assert [o.sample for o in remote.observations] == [o.sample for o in local.observations]
+    assert_same_campaign(remote, local, server.spec.budget, "variances", "sample")
     libraries = [o.sample["library_id"] for o in remote.observations]
     assert len(set(libraries)) >= 2 and any(o.sample["new_library"] is False for o in remote.observations)
     offered = [
