@@ -113,23 +113,25 @@ class ThinFilmInstrument:
     def nearest_unmeasured(self, target: np.ndarray, tolerance: float) -> SpotChoice | None:
         best: SpotChoice | None = None
         for library in self.libraries.values():
-            if library.failed:
-                continue
-            distance = np.linalg.norm(library.compositions - target, axis=1)
-            if library.measured:
-                distance[list(library.measured)] = np.inf
-            i = int(np.argmin(distance))
-            if distance[i] <= tolerance and (best is None or distance[i] < best.distance):
-                best = SpotChoice(library, i, float(distance[i]))
+            choice = None if library.failed else self._nearest_in(library, target)
+            near = choice is not None and choice.distance <= tolerance
+            if near and (best is None or choice.distance < best.distance):  # type: ignore[union-attr]
+                best = choice
         return best
 
-    def _nearest_in(self, library: LibraryRecord, target: np.ndarray) -> SpotChoice:
+    @staticmethod
+    def _nearest_in(library: LibraryRecord, target: np.ndarray) -> SpotChoice | None:
+        """The unmeasured spot of `library` nearest to `target`; None when every spot is measured."""
         distance = np.linalg.norm(library.compositions - target, axis=1)
         distance[list(library.measured)] = np.inf
         i = int(np.argmin(distance))
-        if not np.isfinite(distance[i]):
+        return SpotChoice(library, i, float(distance[i])) if np.isfinite(distance[i]) else None
+
+    def _unmeasured_in(self, library: LibraryRecord, target: np.ndarray) -> SpotChoice:
+        choice = self._nearest_in(library, target)
+        if choice is None:
             raise ReductionError(f"library {library.library_id} has no unmeasured spot")
-        return SpotChoice(library, i, float(distance[i]))
+        return choice
 
     def powers_for(self, condition: Mapping[str, float]) -> dict[str, float]:
         """Gun powers that deposit `condition` at the wafer centre (atoms per W from calibration)."""
@@ -149,9 +151,7 @@ class ThinFilmInstrument:
         for element in self.settings.elements:
             key = f"{element.lower()}_fraction"
             data[f"sputter-{key}"] = yield from bps.rd(getattr(sputter, key))
-        record = self._library_from(data, powers_w, duration_s)
-        self.libraries[record.library_id] = record
-        return record
+        return self._add_library(self._library_from(data, powers_w, duration_s))
 
     def _library_from(
         self, data: Mapping[str, Any], powers_w: Mapping[str, float], duration_s: float
@@ -235,7 +235,7 @@ class ThinFilmInstrument:
         if pid in self.spot_of:  # an earlier attempt chose this spot and was not observed
             choice = self.spot_by_id(self.spot_of[pid], again=True)
         elif deposited is not None:  # an earlier attempt deposited: measure that wafer, not a new one
-            choice = self._nearest_in(deposited, target)
+            choice = self._unmeasured_in(deposited, target)
         elif md.get("target_spot"):  # the policy chose an existing spot
             choice = self.spot_by_id(str(md["target_spot"]))
         elif md.get("reason") == "new library":  # the policy chose to deposit
@@ -254,7 +254,7 @@ class ThinFilmInstrument:
             )
             record = yield from self._read_library(powers, s.library_duration_s)
             self.deposited_by[pid] = record.library_id
-            choice = self._nearest_in(record, target)
+            choice = self._unmeasured_in(record, target)
         choice.library.measured.add(choice.index)
         self.spot_of[pid] = choice.spot_id
         composition = dict(

@@ -48,5 +48,6 @@ class PlanningInstrument(Protocol):
 
 class Executor(Protocol):
     name: str
+    in_process: bool  # runs plans on this process's own instrument (which then knows what it made)
 
     def run(self, request: PlanRequest, on_document: DocumentCallback) -> RunOutcome: ...

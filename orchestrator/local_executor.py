@@ -17,6 +17,7 @@ class LocalExecutor:
     collecting its documents."""
 
     name = "local"
+    in_process = True
 
     def __init__(self, instrument: PlanningInstrument) -> None:
         self.instrument = instrument

@@ -584,7 +584,8 @@ class CampaignLoop:
             if name == "start":
                 self._record(RunStarted(proposal_id=pid, run_uid=doc["uid"]))
 
-        record = self.instrument.record_summary() if isinstance(self.instrument, SharesRecord) else None
+        shares = isinstance(self.instrument, SharesRecord) and not self.executor.in_process
+        record = self.instrument.record_summary() if shares else None  # for an instrument elsewhere
         try:
             outcome = self.executor.run(
                 PlanRequest(proposal.condition, proposal.measurement, md, record), on_document

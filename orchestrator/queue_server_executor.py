@@ -159,6 +159,7 @@ class QueueServerExecutor:
     the 0MQ proxy the worker publishes to. `timeout_s` bounds one plan (None: no bound)."""
 
     name = "queue-server"
+    in_process = False
 
     def __init__(
         self,

@@ -266,6 +266,12 @@ def run_campaign(server: QueueServer, store_path: Path, through_queue_server: bo
             executor.close()
 
 
+def reopen_worker(server: QueueServer) -> None:
+    """A new worker: its instrument, and so its seeded world, starts afresh as a local run's does."""
+    with queue_server_environment(server.control_address, reopen=True):
+        return
+
+
 def assert_same_campaign(remote: CampaignState, local: CampaignState, budget: int, *fields: str) -> None:
     """Both finished their budget with the same conditions, values and `fields` of each observation."""
     for state in (remote, local):
@@ -280,9 +286,7 @@ def assert_same_campaign(remote: CampaignState, local: CampaignState, budget: in
 def test_a_campaign_through_the_queue_server_equals_the_local_one(
     queue_server: QueueServer, tmp_path
 ) -> None:
-    # a new worker: its instrument, and so its seeded world, starts afresh as a local run's does
-    with queue_server_environment(queue_server.control_address, reopen=True):
-        pass
+    reopen_worker(queue_server)
     started = time.perf_counter()
     remote = run_campaign(queue_server, tmp_path / "queue-server", through_queue_server=True)
     remote_s = time.perf_counter() - started
@@ -385,8 +389,7 @@ def test_a_thin_film_campaign_through_the_queue_server_equals_the_local_one(
     the documents it receives, so the cost-aware policy is offered the same spots as in a local run:
     the same observations, libraries and raw arrays for the same seed."""
     server = thin_film_queue_server
-    with queue_server_environment(server.control_address, reopen=True):
-        pass
+    reopen_worker(server)
     remote = run_campaign(server, tmp_path / "queue-server", through_queue_server=True)
     local = run_campaign(server, tmp_path / "local", through_queue_server=False)
     assert_same_campaign(remote, local, server.spec.budget, "variances", "sample")
