@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from botorch.acquisition import AcquisitionFunction
 from botorch.models.model import Model
+from scipy.spatial import cKDTree
 
 from policies.space import DesignSpace
 
@@ -80,8 +81,8 @@ def near(space: DesignSpace, free: torch.Tensor, others: torch.Tensor) -> torch.
     """For each point of `free`, whether one of `others` lies within `REPEAT_RADIUS` (max norm)."""
     if len(others) == 0:
         return torch.zeros(len(free), dtype=torch.bool)
-    a, b = unit_free(space, free), unit_free(space, others)
-    return ((a.unsqueeze(1) - b.unsqueeze(0)).abs().amax(-1) < REPEAT_RADIUS).any(-1)
+    nearest, _ = cKDTree(unit_free(space, others).numpy()).query(unit_free(space, free).numpy(), p=np.inf)
+    return torch.from_numpy(nearest < REPEAT_RADIUS)
 
 
 def thompson_pool(

@@ -238,14 +238,17 @@ class BayesianPolicy(CostAwareChoice):
 
     def _noise_sd(self, free: torch.Tensor) -> torch.Tensor:
         """Predicted noise sd of each objective (model units, floor included): (n, m)."""
-        mean = self._posterior_mean(free).numpy()
+        mean: np.ndarray | None = None  # for a warp's slope only
         columns = []
         for i, name in enumerate(self.outcomes[: len(self.objectives)]):
             fitted = self.surrogates.current[name]
             with torch.no_grad():
                 raw = self.noise[name].predict(free).reshape(-1)
-            slope = fitted.warp.derivative(fitted.warp.inverse(fitted.sign * mean[:, i]))
-            columns.append((raw * torch.tensor(slope**2) + fitted.floor_variance()).sqrt())
+            if fitted.warp.kind != "identity":
+                mean = self._posterior_mean(free).numpy() if mean is None else mean
+                slope = fitted.warp.derivative(fitted.warp.inverse(fitted.sign * mean[:, i]))
+                raw = raw * torch.tensor(slope**2)
+            columns.append((raw + fitted.floor_variance()).sqrt())
         return torch.stack(columns, -1)
 
     def _repeats(self, free: torch.Tensor) -> torch.Tensor:

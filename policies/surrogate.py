@@ -38,6 +38,7 @@ from gpytorch.priors import LogNormalPrior
 from scipy import stats
 
 from policies.noise import NoiseModel
+from policies.refit_schedule import hyperparameters, last_on_schedule, load_hyperparameters
 
 Kernel = Literal["rbf", "matern52"]
 NoiseKind = Literal["reported", "reported+floor"]
@@ -69,18 +70,6 @@ class Structure:
 
 
 DEFAULT_STRUCTURE = Structure()
-
-
-def last_on_schedule(n: int, every_up_to: int, growth: float) -> int:
-    """The largest data size <= n on a schedule of every size up to `every_up_to`, then each
-    growth of the data by `growth`: a function of n alone, so a resumed or replayed policy does
-    at each size what the original did."""
-    if n <= every_up_to:
-        return n
-    size = float(every_up_to)
-    while round(size * (1 + growth)) <= n:
-        size = round(size * (1 + growth))
-    return int(size)
 
 
 def last_selection(n: int) -> int:
@@ -184,17 +173,6 @@ def model_units(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Raw values and variances -> what the GP sees: sign * warp(y), variances by the delta method."""
     return sign * warp.forward(y), var * warp.derivative(y) ** 2
-
-
-def hyperparameters(model: SingleTaskGP) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in model.named_parameters()}
-
-
-def load_hyperparameters(model: SingleTaskGP, state: dict[str, torch.Tensor]) -> None:
-    with torch.no_grad():
-        for name, parameter in model.named_parameters():
-            parameter.copy_(state[name])
-    model.eval()
 
 
 def build(

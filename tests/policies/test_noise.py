@@ -99,6 +99,30 @@ def test_known_noise_trusts_the_reported_variances():
     assert predicted[1] > 3 * predicted[0]
 
 
+def test_known_noise_refits_its_predictor_on_a_schedule_and_keeps_it_in_between():
+    """Every size up to 100 observations; past that the predictor of the last scheduled size is
+    kept (a refit at 1,000 points costs seconds a decision), and a scheduled size refits."""
+    x, y = data(160, 5)
+    reported = 0.01 + 0.1 * x[:, :1]
+    probe = torch.tensor([[0.5, 0.5]], dtype=torch.float64)
+    noise = KnownNoise()
+
+    def predicted(n: int, reported: torch.Tensor = reported) -> torch.Tensor:
+        noise.fit(x[:n], y[:n], reported[:n], BOUNDS)
+        return noise.predict(probe)
+
+    assert not torch.equal(predicted(99), predicted(100))  # every size up to 100
+    first = predicted(146)  # on the schedule: 100, 110, 121, 133, 146, 161
+    kept = noise._model
+    assert torch.equal(predicted(150), first) and noise._model is kept
+    louder = reported.clone()
+    louder[140:146] *= 50  # data of the last scheduled size changed: refitted
+    assert not torch.equal(predicted(150, louder), first)
+    x[:146] = x[:146].flip(0)  # the same size with other conditions: refitted, not kept
+    predicted(146)
+    assert noise._model is not kept
+
+
 def test_an_unknown_noise_model_names_the_valid_ones():
     with pytest.raises(
         ValueError, match=r"unknown noise model 'magic'; valid: \['counting', 'known', 'learned'\]"

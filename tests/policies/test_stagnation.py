@@ -77,3 +77,18 @@ def test_among_fixed_spots_the_known_one_is_not_measured_again():
         (choices[allow],) = policy.ask(1)
     assert choices[True].target_spot == "s0"  # the acquisition's own choice: the known corner
     assert choices[False].target_spot not in (None, "s0")
+
+
+def test_near_uses_the_max_norm_radius_in_normalised_free_coordinates():
+    from policies.acquisition import near, unit_free
+
+    space = DesignSpace.from_bounds({"Fe": [0.0, 1.0], "Co": [0.0, 1.0], "Ni": [0.0, 1.0]})
+    measured = torch.tensor(space.to_free(np.array([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2]])), dtype=torch.float64)
+    span = unit_free(space, measured[:1] + 1.0) - unit_free(space, measured[:1])  # units per free unit
+    step = torch.zeros_like(measured[:1])
+    step[0, 0] = 0.999 * REPEAT_RADIUS / float(span[0, 0])
+    inside, outside = measured[:1] + step, measured[:1] + 1.002 * step / 0.999
+    diagonal = measured[1:] + 0.999 * REPEAT_RADIUS / span  # every coordinate just inside: max norm
+    flags = near(space, torch.cat([inside, outside, diagonal]), measured)
+    assert flags.tolist() == [True, False, True]
+    assert not near(space, inside, measured[:0]).any()
