@@ -41,7 +41,13 @@ services:
 		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y $$missing; \
 	fi
 
-test: lint services
+# the Tiled tests write to and read from real Tiled servers: the tiled extra (about 840 MB)
+TILED_READY := $(VENV)/.junkan-tiled-installed
+$(TILED_READY): $(READY)
+	$(BIN)/python -m pip install --quiet -e '.[test,tiled]'
+	touch $@
+
+test: lint services $(TILED_READY)
 	$(BIN)/python -m pytest
 
 figures: setup

@@ -224,6 +224,12 @@ class CampaignSpec(Strict):
     )
     budget: int = Field(gt=0, description="number of measurements")
     seed: int = Field(ge=0, default=0)
+    tiled: str | None = Field(
+        default=None,
+        pattern=r"^(embedded|https?://\S+)$",
+        description="also write every run to Tiled: 'embedded' (a server kept in the store) or a "
+        "server's http(s) URI (its API key from TILED_API_KEY)",
+    )
 
     @model_validator(mode="after")
     def _objectives_fit_policy(self) -> "CampaignSpec":

@@ -4,10 +4,10 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -31,6 +31,13 @@ from orchestrator.run_lock import CampaignBusyError, is_running, run_lock
 from orchestrator.state import CampaignState
 from orchestrator.status_report import status_document, summary_lines
 from orchestrator.store import CampaignStore, StoreError
+from orchestrator.tiled_server import API_KEY_FILE as TILED_KEY_FILE
+from orchestrator.tiled_server import serve as serve_tiled
+from orchestrator.tiled_sink import TiledError
+from orchestrator.tiled_target import check as check_tiled
+from orchestrator.tiled_target import check_available as check_tiled_available
+from orchestrator.tiled_target import chosen as chosen_tiled
+from orchestrator.tiled_target import sink_for as tiled_sink_for
 from orchestrator.wiring import build_instrument, build_policy, instrument_costs
 
 app = typer.Typer(
@@ -55,6 +62,13 @@ HostOption = Annotated[
     str, typer.Option(help="dashboard address; anything but loopback is reachable from other machines")
 ]
 PortOption = Annotated[int, typer.Option(help="dashboard port")]
+TiledOption = Annotated[
+    str | None,
+    typer.Option(
+        help="also write every run to Tiled: 'embedded' (a server kept in the store) or a server's "
+        "http(s) URI (API key from TILED_API_KEY); overrides the campaign file's `tiled:`"
+    ),
+]
 
 
 def _open_store(store: Path) -> tuple[CampaignStore, CampaignSpec]:
@@ -101,6 +115,7 @@ def run(
     dashboard: DashboardOption = False,
     host: HostOption = DEFAULT_HOST,
     port: PortOption = DEFAULT_PORT,
+    tiled: TiledOption = None,
 ) -> None:
     """Run a campaign to its budget, writing its store."""
     try:
@@ -114,6 +129,12 @@ def run(
         raise _refuse("give --queue-server and --documents together (the RE Manager and its document proxy)")
     if dashboard and not port_is_free(host, port):
         raise _refuse(f"--port {port} on {host} is in use; give a free one, e.g. --port {port + 1}")
+    target = tiled if tiled is not None else spec.tiled
+    if target is not None:
+        try:  # before the store exists, like the queue server
+            check_tiled(target)
+        except TiledError as exc:
+            raise _refuse(str(exc)) from None
     remote = None
     if queue_server is not None and documents is not None:
         try:  # before the store exists: an unreachable queue server leaves nothing behind
@@ -131,7 +152,7 @@ def run(
         soft_wrap=True,
     )
     with _dashboard_beside(store, dashboard, host, port):
-        _run_to_end(campaign_store, spec, run_seed, store, remote, hold_when_paused=dashboard)
+        _run_to_end(campaign_store, spec, run_seed, store, remote, dashboard, target)
 
 
 @app.command()
@@ -140,8 +161,10 @@ def resume(
     dashboard: DashboardOption = False,
     host: HostOption = DEFAULT_HOST,
     port: PortOption = DEFAULT_PORT,
+    tiled: TiledOption = None,
 ) -> None:
-    """Continue a campaign whose process ended (crash, kill, Ctrl-C) to the end of its budget."""
+    """Continue a campaign whose process ended (crash, kill, Ctrl-C) to the end of its budget.
+    Runs go to the Tiled the campaign wrote to (or --tiled), with what it missed written first."""
     campaign_store, spec = _open_store(store)
     state = campaign_store.state()
     if state.status not in ("running", "paused"):
@@ -151,8 +174,14 @@ def resume(
         )
     if dashboard and not port_is_free(host, port):
         raise _refuse(f"--port {port} on {host} is in use; give a free one, e.g. --port {port + 1}")
+    target = chosen_tiled(store, tiled, spec.tiled)
+    if target is not None:
+        try:
+            check_tiled(target)
+        except TiledError as exc:
+            raise _refuse(str(exc)) from None
     with _dashboard_beside(store, dashboard, host, port):
-        _run_to_end(campaign_store, spec, state.seed, store, hold_when_paused=dashboard)
+        _run_to_end(campaign_store, spec, state.seed, store, None, dashboard, target)
 
 
 @app.command(name="dashboard")
@@ -171,6 +200,28 @@ def dashboard_command(
     shown = f"[{host}]" if ":" in host else host
     out.print(f"dashboard of {store}: http://{shown}:{port}/  (Ctrl-C to stop)", highlight=False)
     serve(store, host, port)
+
+
+@app.command(name="tiled")
+def tiled_command(
+    store: Annotated[Path, typer.Argument(help="a campaign's store")],
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1 (0: any free one)")] = 0,
+) -> None:
+    """Serve the Tiled kept in a campaign's store (written by `run --tiled embedded`), on loopback."""
+    _open_store(store)
+    try:
+        check_tiled_available()
+    except TiledError as exc:
+        raise _refuse(str(exc)) from None
+    if port and not port_is_free("127.0.0.1", port):
+        raise _refuse(f"--port {port} on 127.0.0.1 is in use; give a free one or 0 for any")
+    serve_tiled(
+        store,
+        port,
+        lambda uri: print(
+            f"tiled of {store}: {uri}  (API key in {store / TILED_KEY_FILE}; Ctrl-C to stop)", flush=True
+        ),
+    )
 
 
 @contextmanager
@@ -216,12 +267,15 @@ def _run_to_end(
     store: Path,
     remote: Executor | None = None,
     hold_when_paused: bool = False,
+    tiled: str | None = None,
 ) -> None:
     try:
         with run_lock(store):
-            _run_locked(campaign_store, spec, seed, store, remote, hold_when_paused)
+            _run_locked(campaign_store, spec, seed, store, remote, hold_when_paused, tiled)
     except CampaignBusyError as exc:
         raise _refuse(str(exc)) from None
+    except TiledError as exc:
+        raise _refuse(f"{exc}; the store is as it was: `junkan resume {store}` after fixing it") from None
 
 
 def _run_locked(
@@ -231,6 +285,25 @@ def _run_locked(
     store: Path,
     remote: Executor | None,
     hold_when_paused: bool,
+    tiled: str | None,
+) -> None:
+    def notify(message: str) -> None:
+        err.print(message, highlight=False, soft_wrap=True)
+
+    proposals = list(campaign_store.state().proposals)
+    with tiled_sink_for(store, tiled, proposals, notify, lambda m: out.print(m, highlight=False)) as sink:
+        _run_with(campaign_store, spec, seed, store, remote, hold_when_paused, notify, sink)
+
+
+def _run_with(
+    campaign_store: CampaignStore,
+    spec: CampaignSpec,
+    seed: int,
+    store: Path,
+    remote: Executor | None,
+    hold_when_paused: bool,
+    notify: Callable[[str], None],
+    publish: Callable[[str, Mapping[str, Any]], None] | None,
 ) -> None:
     instrument = build_instrument(spec, seed)
     executor = remote or LocalExecutor(instrument)
@@ -240,8 +313,9 @@ def _run_locked(
         instrument,
         executor,
         seed=seed,
-        notify=lambda message: err.print(message, highlight=False, soft_wrap=True),
+        notify=notify,
         hold_when_paused=hold_when_paused,
+        publish=publish,
     )
     objective = spec.objectives[0].name
     with Progress(

@@ -4,12 +4,12 @@ Generated when the campaign starts, printed once, and kept in the store readable
 only: whoever can read the store's token file may pause, stop or steer the campaign; anyone who
 can only reach the dashboard may watch it."""
 
-import os
 import secrets
 from pathlib import Path
 
+from orchestrator.secret_file import SecretFileError, read_secret, write_secret
+
 TOKEN_FILE = "control-token"
-OWNER_ONLY = 0o600
 
 
 class ControlTokenError(RuntimeError):
@@ -17,14 +17,9 @@ class ControlTokenError(RuntimeError):
 
 
 def create_token(store_path: Path) -> str:
-    """A new random token, written owner-only (created with mode 0600, never wider)."""
+    """A new random token, written owner-only."""
     token = secrets.token_urlsafe(32)
-    path = Path(store_path) / TOKEN_FILE
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(token + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    write_secret(Path(store_path) / TOKEN_FILE, token)
     return token
 
 
@@ -35,10 +30,10 @@ def read_token(store_path: Path) -> str:
             f"{path} does not exist: this store was made before control tokens; control it with "
             "`junkan control` instead"
         )
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        raise ControlTokenError(f"{path} is readable by others (mode {mode:o}); `chmod 600 {path}`")
-    return path.read_text().strip()
+    try:
+        return read_secret(path)
+    except SecretFileError as exc:
+        raise ControlTokenError(str(exc)) from None
 
 
 def token_matches(store_path: Path, presented: str | None) -> bool:

@@ -99,6 +99,7 @@ class CampaignLoop:
         seed: int,
         notify: Callable[[str], None] | None = None,
         hold_when_paused: bool = False,
+        publish: Callable[[str, Mapping[str, Any]], None] | None = None,
     ) -> None:
         self.store = store
         self.spec = store.spec()
@@ -118,6 +119,7 @@ class CampaignLoop:
         self.notify = notify or (lambda message: None)
         # with a dashboard attached, a pause waits for a person's resume instead of ending the process
         self.hold_when_paused = hold_when_paused
+        self.publish = publish  # every document also goes here once journalled (e.g. to Tiled)
 
     def _record(self, event: Event) -> Event:
         with self._lock:  # the instrument's thread records its runs while the policy decides
@@ -581,6 +583,8 @@ class CampaignLoop:
 
         def on_document(name: str, doc: Mapping[str, Any]) -> None:
             journal.record(name, doc)  # on disk before anything acts on it
+            if self.publish is not None:
+                self.publish(name, doc)
             if name == "start":
                 self._record(RunStarted(proposal_id=pid, run_uid=doc["uid"]))
 
