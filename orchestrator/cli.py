@@ -22,11 +22,12 @@ from orchestrator.event_log import EventLogError
 from orchestrator.events import Proposed
 from orchestrator.execution import Executor
 from orchestrator.local_executor import LocalExecutor
-from orchestrator.loop import CampaignLoop, ResumeError
+from orchestrator.loop import CampaignLoop
 from orchestrator.loop import Progress as LoopProgress
 from orchestrator.pool_replay import pool_replay
 from orchestrator.queue_server_executor import QueueServerError, QueueServerExecutor
 from orchestrator.replay import first_difference
+from orchestrator.resume import ResumeError
 from orchestrator.run_lock import CampaignBusyError, is_running, run_lock
 from orchestrator.state import CampaignState
 from orchestrator.status_report import status_document, summary_lines

@@ -1,4 +1,5 @@
-"""A person's hand on a running campaign: requests dropped into the store's `control/` folder.
+"""A person's hand on a running campaign: requests dropped into the store's `control/` folder,
+and the loop's side that takes them (`TakesControl`).
 
 `junkan control DIR pause|resume|stop|inject|approve|reject` and the dashboard each writes one JSON
 file per request, atomically; the loop takes them between steps, records each as a `Controlled`
@@ -10,13 +11,24 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from orchestrator.events import CampaignFinished, Controlled, Event, Paused, Resumed
+from orchestrator.step_outcome import RESUMED, SKIPPED, STOPPED, StepOutcome
+from policies import Proposal
+
+if TYPE_CHECKING:
+    from orchestrator.campaign import CampaignSpec
+    from orchestrator.state import CampaignState
+    from orchestrator.store import CampaignStore
+    from policies import DesignSpace
+
 CONTROL_DIR = "control"
+APPROVAL_POLL_S = 0.2  # how often a held loop looks for an answer
 Command = Literal["pause", "resume", "stop", "inject", "approve", "reject"]
 COMMANDS: tuple[str, ...] = ("pause", "resume", "stop", "inject", "approve", "reject")
 
@@ -79,3 +91,140 @@ def parse_condition(text: str, names: Mapping[str, object]) -> dict[str, float]:
     if set(condition) != set(names):
         raise ControlError(f"condition names {sorted(condition)} must be exactly {sorted(names)}")
     return condition
+
+
+class TakesControl:
+    """The loop's side of a person's requests: pause, resume, stop, inject, approve, reject,
+    each recorded as a `Controlled` event before it takes effect. Mixed into `CampaignLoop`,
+    whose store, state and policy space it reads."""
+
+    store: "CampaignStore"
+    spec: "CampaignSpec"
+    state: "CampaignState"
+    policy_space: "DesignSpace"
+    hold_when_paused: bool
+    notify: Callable[[str], None]
+    _injected: "list[Proposal]"
+    _record: Callable[[Event], Event]
+
+    def _take_control(self, awaiting: str | None = None) -> "StepOutcome | str | None":
+        """Act on a person's requests, oldest first. Returns STOPPED after pause or stop; when
+        `awaiting` a proposal id, "approve" or "reject" once it is answered; else None."""
+        answer: StepOutcome | str | None = None
+        for path, request in pending_requests(self.store.path):
+            if isinstance(request, str):
+                self._record(
+                    Controlled(request_id=path.stem, command="unreadable", outcome="refused", message=request)
+                )
+            elif request.request_id not in self.state.control_ids:
+                answer = self._apply(request, awaiting) or answer
+            path.unlink(missing_ok=True)  # recorded first: a crash before this line is harmless
+            if answer is STOPPED or answer is RESUMED or isinstance(answer, str):
+                break
+        return answer
+
+    def _apply(self, request: ControlRequest, awaiting: str | None) -> "StepOutcome | str | None":
+        def record(outcome: str, message: str = "") -> None:
+            self._record(
+                Controlled(
+                    request_id=request.request_id,
+                    command=request.command,
+                    condition=request.condition,
+                    proposal_id=request.proposal_id,
+                    outcome=outcome,  # type: ignore[arg-type]
+                    message=message,
+                )
+            )
+
+        who = f"by a person{': ' + request.note if request.note else ''}"
+        paused = self.state.status == "paused"
+        if request.command == "pause":
+            if paused:
+                record("refused", "the campaign is already paused")
+                return None
+            record("done")
+            self._record(Paused(reason=f"paused {who}; {self._how_to_continue()}"))
+            return self._hold() if self.hold_when_paused else STOPPED
+        if request.command == "resume":
+            if not paused:
+                record("refused", f"the campaign is {self.state.status}, not paused")
+                return None
+            record("done")
+            self._record(Resumed(reconciled={}))
+            return RESUMED
+        if request.command == "stop":
+            record("done")
+            self._record(CampaignFinished(status="stopped", reason=f"stopped {who}"))
+            return STOPPED
+        if request.command == "inject":
+            assert request.condition is not None
+            try:
+                point = self.policy_space.as_point(request.condition)
+            except ValueError as exc:
+                record("refused", str(exc))
+                return None
+            if (
+                set(request.condition) != set(self.policy_space.names)
+                or not self.policy_space.contains(point)[0]
+            ):
+                record(
+                    "refused", f"{request.condition} is not in the design space {self.spec.space.composition}"
+                )
+                return None
+            record("queued")
+            self._injected.append(self._manual(request.condition))
+            return None
+        if request.proposal_id != awaiting or paused:
+            record("refused", f"{request.proposal_id} is not awaiting approval")
+            return None
+        record("done")
+        return request.command
+
+    def _how_to_continue(self) -> str:
+        if self.hold_when_paused:
+            return f"resume from the dashboard or with `junkan control {self.store.path} resume`"
+        return "continue with `junkan resume`"
+
+    def _hold(self) -> "StepOutcome | None":
+        """Paused while a person watches: wait for their resume (None) or stop (STOPPED)."""
+        self.notify(f"paused: {self.state.pause_reason}")
+        while True:
+            answer = self._take_control()
+            if answer is RESUMED:
+                self.notify("resumed")
+                return None
+            if answer is STOPPED:
+                return STOPPED
+            time.sleep(APPROVAL_POLL_S)
+
+    def _manual(self, condition: Mapping[str, float]) -> Proposal:
+        manual = sum(1 for p in self.state.proposals.values() if p.proposal.generator == "manual")
+        manual += len(self._injected)
+        return Proposal(
+            proposal_id=f"m{manual + 1:04d}-{len(self.state.proposals) + 1:04d}",
+            condition=dict(condition),
+            measurement={"count_time_s": self.spec.instrument.count_time_s},
+            reason="manual",
+            generator="manual",
+        )
+
+    def _approval(self, proposal: Proposal) -> "StepOutcome | None":
+        """In approve-before-submit mode, wait for a person to approve or reject a model proposal.
+        SKIPPED when rejected (the next ask treats it as pending, so it is not proposed again)."""
+        pid = proposal.proposal_id
+        if (
+            not self.spec.approve_before_submit
+            or proposal.generator == "manual"
+            or pid in self.state.approved
+        ):
+            return None
+        self.notify(f"{pid} waits for approval: junkan control {self.store.path} approve {pid} (or reject)")
+        while True:
+            answer = self._take_control(awaiting=pid)
+            if answer is STOPPED:
+                return STOPPED
+            if answer == "approve":
+                return None
+            if answer == "reject":
+                return SKIPPED
+            time.sleep(APPROVAL_POLL_S)

@@ -13,14 +13,13 @@ from typing import Any, Protocol
 from bluesky.utils import MsgGenerator
 
 from instruments import Document, Reduction, ReductionError
-from instruments.protocols import RestoresFromDocuments, RestoresFromRecord, SharesRecord
-from orchestrator.control import ControlRequest, pending_requests
-from orchestrator.document_journal import DocumentJournal, journal_history, read_journal
+from instruments.protocols import RestoresFromDocuments, SharesRecord
+from orchestrator.control import TakesControl
+from orchestrator.document_journal import DocumentJournal
 from orchestrator.events import (
     CampaignFinished,
     CampaignStarted,
     CandidatesOffered,
-    Controlled,
     Event,
     Faulted,
     LoopTiming,
@@ -29,40 +28,21 @@ from orchestrator.events import (
     Paused,
     ProposalRecord,
     Proposed,
-    Resumed,
     RunFinished,
     RunStarted,
     Submitted,
 )
 from orchestrator.execution import Executor, PlanRequest
 from orchestrator.observation import Observation
+from orchestrator.resume import Resumes, documents_started_at
 from orchestrator.state import CampaignState
+from orchestrator.step_outcome import SKIPPED, STOPPED, StepOutcome
 from orchestrator.store import CampaignStore, text_sha256
 from policies import CandidateSet, Policy, Proposal, SobolSampler
 
 
-class _Stop:
-    """The loop's outcome when a measurement ended without an observation."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-APPROVAL_POLL_S = 0.2
-SKIPPED = _Stop("skipped")  # a fault rule gave up on the condition; the campaign goes on
-STOPPED = _Stop("stopped")  # the campaign paused or failed
-RESUMED = _Stop("resumed")  # a person resumed a campaign that was held paused
-
-
 def _fallback_seed(seed: int, n: int) -> int:
     return (seed * 1_000_003 + n) % 2**31
-
-
-class ResumeError(RuntimeError):
-    """A campaign that cannot be continued from its store; the message says why."""
 
 
 class Instrument(Protocol):
@@ -87,7 +67,7 @@ class Progress:
     decision_seconds: float
 
 
-class CampaignLoop:
+class CampaignLoop(TakesControl, Resumes):
     """Runs one campaign to its budget, sequentially (one measurement in flight)."""
 
     def __init__(
@@ -203,7 +183,7 @@ class CampaignLoop:
                 self._finish(measuring[0].result(), measuring[1], on_progress)
         return self.state
 
-    def _decide(self) -> "tuple[Proposal, float] | _Stop":
+    def _decide(self) -> "tuple[Proposal, float] | StepOutcome":
         """The next condition (a person's, else the policy's), recorded, and approved if asked."""
         started = time.perf_counter()
         proposal = self._injected.pop(0) if self._injected else self._ask()
@@ -224,10 +204,10 @@ class CampaignLoop:
 
     def _finish(
         self,
-        observation: "Observation | _Stop",
+        observation: "Observation | StepOutcome",
         decision_seconds: float,
         on_progress: Callable[[Progress], None] | None,
-    ) -> "_Stop | None":
+    ) -> "StepOutcome | None":
         """Learn from a measurement's outcome; STOPPED when the campaign cannot go on."""
         if observation is STOPPED:
             return STOPPED
@@ -267,128 +247,6 @@ class CampaignLoop:
                 return self._fallback()
             return None
 
-    def _take_control(self, awaiting: str | None = None) -> "_Stop | str | None":
-        """Act on a person's requests, oldest first. Returns STOPPED after pause or stop; when
-        `awaiting` a proposal id, "approve" or "reject" once it is answered; else None."""
-        answer: _Stop | str | None = None
-        for path, request in pending_requests(self.store.path):
-            if isinstance(request, str):
-                self._record(
-                    Controlled(request_id=path.stem, command="unreadable", outcome="refused", message=request)
-                )
-            elif request.request_id not in self.state.control_ids:
-                answer = self._apply(request, awaiting) or answer
-            path.unlink(missing_ok=True)  # recorded first: a crash before this line is harmless
-            if answer is STOPPED or answer is RESUMED or isinstance(answer, str):
-                break
-        return answer
-
-    def _apply(self, request: ControlRequest, awaiting: str | None) -> "_Stop | str | None":
-        def record(outcome: str, message: str = "") -> None:
-            self._record(
-                Controlled(
-                    request_id=request.request_id,
-                    command=request.command,
-                    condition=request.condition,
-                    proposal_id=request.proposal_id,
-                    outcome=outcome,  # type: ignore[arg-type]
-                    message=message,
-                )
-            )
-
-        who = f"by a person{': ' + request.note if request.note else ''}"
-        paused = self.state.status == "paused"
-        if request.command == "pause":
-            if paused:
-                record("refused", "the campaign is already paused")
-                return None
-            record("done")
-            self._record(Paused(reason=f"paused {who}; {self._how_to_continue()}"))
-            return self._hold() if self.hold_when_paused else STOPPED
-        if request.command == "resume":
-            if not paused:
-                record("refused", f"the campaign is {self.state.status}, not paused")
-                return None
-            record("done")
-            self._record(Resumed(reconciled={}))
-            return RESUMED
-        if request.command == "stop":
-            record("done")
-            self._record(CampaignFinished(status="stopped", reason=f"stopped {who}"))
-            return STOPPED
-        if request.command == "inject":
-            assert request.condition is not None
-            try:
-                point = self.policy_space.as_point(request.condition)
-            except ValueError as exc:
-                record("refused", str(exc))
-                return None
-            if (
-                set(request.condition) != set(self.policy_space.names)
-                or not self.policy_space.contains(point)[0]
-            ):
-                record(
-                    "refused", f"{request.condition} is not in the design space {self.spec.space.composition}"
-                )
-                return None
-            record("queued")
-            self._injected.append(self._manual(request.condition))
-            return None
-        if request.proposal_id != awaiting or paused:
-            record("refused", f"{request.proposal_id} is not awaiting approval")
-            return None
-        record("done")
-        return request.command
-
-    def _how_to_continue(self) -> str:
-        if self.hold_when_paused:
-            return f"resume from the dashboard or with `junkan control {self.store.path} resume`"
-        return "continue with `junkan resume`"
-
-    def _hold(self) -> "_Stop | None":
-        """Paused while a person watches: wait for their resume (None) or stop (STOPPED)."""
-        self.notify(f"paused: {self.state.pause_reason}")
-        while True:
-            answer = self._take_control()
-            if answer is RESUMED:
-                self.notify("resumed")
-                return None
-            if answer is STOPPED:
-                return STOPPED
-            time.sleep(APPROVAL_POLL_S)
-
-    def _manual(self, condition: Mapping[str, float]) -> Proposal:
-        manual = sum(1 for p in self.state.proposals.values() if p.proposal.generator == "manual")
-        manual += len(self._injected)
-        return Proposal(
-            proposal_id=f"m{manual + 1:04d}-{len(self.state.proposals) + 1:04d}",
-            condition=dict(condition),
-            measurement={"count_time_s": self.spec.instrument.count_time_s},
-            reason="manual",
-            generator="manual",
-        )
-
-    def _approval(self, proposal: Proposal) -> "_Stop | None":
-        """In approve-before-submit mode, wait for a person to approve or reject a model proposal.
-        SKIPPED when rejected (the next ask treats it as pending, so it is not proposed again)."""
-        pid = proposal.proposal_id
-        if (
-            not self.spec.approve_before_submit
-            or proposal.generator == "manual"
-            or pid in self.state.approved
-        ):
-            return None
-        self.notify(f"{pid} waits for approval: junkan control {self.store.path} approve {pid} (or reject)")
-        while True:
-            answer = self._take_control(awaiting=pid)
-            if answer is STOPPED:
-                return STOPPED
-            if answer == "approve":
-                return None
-            if answer == "reject":
-                return SKIPPED
-            time.sleep(APPROVAL_POLL_S)
-
     def _pending_conditions(self) -> list[dict[str, float]]:
         """What the policy must not propose again: conditions in flight and a person's rejections."""
         in_flight = [dict(self.state.proposals[pid].proposal.condition) for pid in self.state.pending]
@@ -406,7 +264,7 @@ class CampaignLoop:
             generator="fallback-sobol",
         )
 
-    def _measure_by_the_rules(self, proposal: Proposal) -> "Observation | _Stop":
+    def _measure_by_the_rules(self, proposal: Proposal) -> "Observation | StepOutcome":
         """Measure and reduce; on a device or reducer fault, retry, skip, pause or fail as the
         campaign file says."""
         attempt = 1
@@ -471,88 +329,6 @@ class CampaignLoop:
                 )
             )
         return observation
-
-    def _resume(self) -> CampaignState | None:
-        """Continue after the process ended at any point: the policy is told every observation
-        again and restored to its state at the last proposal; a proposal in flight is recorded
-        from its documents when its plan finished, and submitted again otherwise (nothing it
-        started was observed). Returns a state only when the campaign ended while resuming."""
-        if isinstance(self.instrument, RestoresFromDocuments):  # what it made lives in the documents
-            try:
-                self.instrument.restore_documents(
-                    journal_history(self.store.path, list(self.state.proposals))
-                )
-            except (ValueError, KeyError) as exc:
-                raise ResumeError(
-                    f"what the instrument made cannot be rebuilt from its documents: {exc}"
-                ) from None
-        if isinstance(self.instrument, RestoresFromRecord):
-            self.instrument.restore(self.state.observations)
-        if self.state.observations:
-            self.policy.tell(self.state.observations)
-        if self.state.proposals:
-            last = list(self.state.proposals.values())[-1]
-            self.policy.load_state_dict(last.policy_state)
-        in_flight = [_proposal_of(self.state.proposals[pid].proposal) for pid in self.state.pending]
-        finished = {p.proposal_id: self._finished_documents(p.proposal_id) for p in in_flight}
-        self._record(
-            Resumed(
-                reconciled={
-                    pid: "re-submitted" if documents is None else "observed from its documents"
-                    for pid, documents in finished.items()
-                }
-            )
-        )
-        for proposal in in_flight:
-            documents = finished[proposal.proposal_id]
-            ruined = (
-                self.instrument.interrupted(proposal.proposal_id)
-                if documents is None and isinstance(self.instrument, RestoresFromDocuments)
-                else None
-            )
-            if ruined is not None:  # not run again as it was: the policy chooses anew
-                self._record(
-                    Faulted(kind="device", message=ruined, proposal_id=proposal.proposal_id, action="skip")
-                )
-                continue
-            if documents is None and proposal.proposal_id not in self.state.submitted:
-                verdict = self._approval(proposal)  # it may never have been approved
-                if verdict is STOPPED:
-                    return self.state
-                if verdict is SKIPPED:
-                    continue
-            if documents is None:
-                observation = self._measure_by_the_rules(proposal)
-            else:
-                observation = self._observation(proposal, documents, documents_started_at(documents))
-                if not isinstance(observation, Observation):  # reduced before it was judged finished
-                    observation = self._measure_by_the_rules(proposal)
-            if observation is STOPPED:
-                return self.state
-            if observation is not SKIPPED and self._learn(observation) is None:  # type: ignore[arg-type]
-                return self.state
-        return None
-
-    def _finished_documents(self, proposal_id: str) -> list[tuple[str, Mapping[str, Any]]] | None:
-        """The documents of a proposal's plan if it finished measuring, else None.
-
-        Finished: the plan returned with success, or the process died after every run it opened
-        had closed with success and the documents reduce (a plan of several runs cut between two
-        runs does not)."""
-        documents, exit_status = read_journal(self.store.path, proposal_id)
-        if exit_status is not None:
-            return documents if exit_status == "success" else None
-        starts = {doc["uid"] for name, doc in documents if name == "start"}
-        stopped = {
-            doc["run_start"] for name, doc in documents if name == "stop" and doc["exit_status"] == "success"
-        }
-        if not starts or starts != stopped:
-            return None
-        try:
-            self.instrument.reduce(documents)
-        except ReductionError:
-            return None
-        return documents
 
     def _offer_candidates(self) -> None:
         """Tell a cost-aware policy which spots it can measure without making anything new."""
@@ -639,14 +415,6 @@ class CampaignLoop:
             sample=dict(reduction.sample),
             raw=self.store.write_raw(measured_run, reduction.raw) if reduction.raw else {},
         )
-
-
-def documents_started_at(documents: list[tuple[str, Mapping[str, Any]]]) -> float:
-    return min((doc["time"] for name, doc in documents if name == "start"), default=time.time())
-
-
-def _proposal_of(record: ProposalRecord) -> Proposal:
-    return Proposal(**record.model_dump())  # type: ignore[arg-type]
 
 
 def _record_of(proposal: Proposal) -> ProposalRecord:
