@@ -33,6 +33,7 @@ from orchestrator.state import CampaignState
 from orchestrator.status_report import status_document, summary_lines
 from orchestrator.store import CampaignStore, StoreError
 from orchestrator.tiled_server import API_KEY_FILE as TILED_KEY_FILE
+from orchestrator.tiled_server import TILED_DIR
 from orchestrator.tiled_server import serve as serve_tiled
 from orchestrator.tiled_sink import TiledError
 from orchestrator.tiled_target import check as check_tiled
@@ -207,9 +208,15 @@ def dashboard_command(
 def tiled_command(
     store: Annotated[Path, typer.Argument(help="a campaign's store")],
     port: Annotated[int, typer.Option(help="port on 127.0.0.1 (0: any free one)")] = 0,
+    create: Annotated[bool, typer.Option(hidden=True, help="start a new one (run --tiled embedded)")] = False,
 ) -> None:
     """Serve the Tiled kept in a campaign's store (written by `run --tiled embedded`), on loopback."""
     _open_store(store)
+    if not create and not (store / TILED_DIR).is_dir():
+        raise _refuse(
+            f"{store} keeps no Tiled of its own: its campaign ran without `--tiled embedded` "
+            f"(it wrote to: {chosen_tiled(store, None, None) or 'no Tiled'})"
+        )
     try:
         check_tiled_available()
     except TiledError as exc:

@@ -56,7 +56,7 @@ def serve(store_path: Path, port: int, announce: Callable[[str], None]) -> None:
 def embedded(store_path: Path) -> Iterator[tuple[str, str]]:
     """`junkan tiled STORE` in its own process for as long as the block runs: (URI, API key).
     Its messages go to `STORE/tiled-server.log` (a pipe nobody reads would fill and stall it)."""
-    command = [sys.executable, "-m", "orchestrator", "tiled", str(store_path), "--port", "0"]
+    command = [sys.executable, "-m", "orchestrator", "tiled", str(store_path), "--port", "0", "--create"]
     key = api_key(store_path)  # before the child: both read the same key
     log = Path(store_path) / SERVER_LOG
     with log.open("a") as messages:

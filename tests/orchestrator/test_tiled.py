@@ -12,7 +12,9 @@ import pytest
 import yaml
 from tiled.client import from_uri
 from tiled.server import SimpleTiledServer
+from typer.testing import CliRunner
 
+from orchestrator.cli import app
 from orchestrator.document_journal import journal_history, read_journal
 from orchestrator.store import CampaignStore
 from orchestrator.tiled_server import API_KEY_FILE, embedded
@@ -25,13 +27,28 @@ pytestmark = pytest.mark.integration
 THIN_FILM = Path(__file__).resolve().parents[2] / "examples" / "thin-film.yaml"
 
 
-@pytest.fixture
-def thin_film(tmp_path) -> Path:
+def write_thin_film(directory: Path) -> Path:
     campaign = yaml.safe_load(THIN_FILM.read_text())
-    campaign.update(budget=5, policy={"kind": "qlognei", "n_sobol": 3})
-    path = tmp_path / "thin-film.yaml"
+    campaign.update(budget=4, policy={"kind": "qlognei", "n_sobol": 3})
+    path = directory / "thin-film.yaml"
     path.write_text(yaml.safe_dump(campaign, sort_keys=False))
     return path
+
+
+@pytest.fixture
+def thin_film(tmp_path) -> Path:
+    return write_thin_film(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def embedded_run(tmp_path_factory) -> tuple[Path, str]:
+    """One campaign run with `--tiled embedded`: its store and what it printed."""
+    directory = tmp_path_factory.mktemp("embedded")
+    store = directory / "store"
+    command = ["run", str(write_thin_film(directory)), "--store", str(store), "--tiled", "embedded"]
+    result = CliRunner().invoke(app, command, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return store, result.output
 
 
 def assert_tiled_holds_the_store(client, store_path: Path) -> None:
@@ -67,15 +84,13 @@ def assert_tiled_holds_the_store(client, store_path: Path) -> None:
         np.testing.assert_allclose(mu, raw["xafs_mu"].values, rtol=1e-12, atol=0)
 
 
-def test_run_tiled_embedded_writes_every_run_and_serves_it_again_from_the_store(junkan, thin_film, tmp_path):
-    store = tmp_path / "store"
-    result = junkan("run", thin_film, "--store", store, "--tiled", "embedded")
-    assert result.exit_code == 0, result.output
-    assert "tiled: writing every run to http://127.0.0.1:" in result.output
+def test_run_tiled_embedded_writes_every_run_and_serves_it_again_from_the_store(embedded_run):
+    store, output = embedded_run
+    assert "tiled: writing every run to http://127.0.0.1:" in output
     key_file = store / API_KEY_FILE
     assert key_file.stat().st_mode & 0o077 == 0
     assert (store / TARGET_FILE).read_text().strip() == "embedded"
-    assert len(CampaignStore.open(store).state().observations) == 5
+    assert len(CampaignStore.open(store).state().observations) == 4
 
     with embedded(store) as (uri, key):  # `junkan tiled STORE`, as a reader would start it
         assert key == key_file.read_text().strip()
@@ -104,11 +119,15 @@ def test_a_facility_tiled_gets_every_run_even_across_kill_and_resume(thin_film, 
         assert finished.returncode == 0, finished.stderr
         assert typed(events_of(store), "Resumed")
         assert_tiled_holds_the_store(client, store)
+    refused = subprocess.run(  # `junkan tiled` has nothing to serve: it wrote to the facility's
+        [sys.executable, "-m", "orchestrator", "tiled", str(store)], capture_output=True, text=True
+    )
+    assert refused.returncode == 2 and "keeps no Tiled of its own" in refused.stderr
+    assert "it wrote to: http://127.0.0.1:" in refused.stderr and not (store / "tiled").exists()
 
 
-def test_backfill_rewrites_a_run_tiled_holds_unfinished_and_skips_whole_ones(junkan, thin_film, tmp_path):
-    store = tmp_path / "store"
-    assert junkan("run", thin_film, "--store", store).exit_code == 0
+def test_backfill_rewrites_a_run_tiled_holds_unfinished_and_skips_whole_ones(embedded_run, tmp_path):
+    store, _ = embedded_run  # its journal, written into a second, empty server
     state = CampaignStore.open(store).state()
     documents = [d for _, attempt in journal_history(store, list(state.proposals)) for d in attempt]
     runs = list(dict.fromkeys(run for run, _ in run_of(documents)))
