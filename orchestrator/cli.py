@@ -209,6 +209,7 @@ def tiled_command(
     store: Annotated[Path, typer.Argument(help="a campaign's store")],
     port: Annotated[int, typer.Option(help="port on 127.0.0.1 (0: any free one)")] = 0,
     create: Annotated[bool, typer.Option(hidden=True, help="start a new one (run --tiled embedded)")] = False,
+    parent: Annotated[int | None, typer.Option(hidden=True, help="stop when this process is gone")] = None,
 ) -> None:
     """Serve the Tiled kept in a campaign's store (written by `run --tiled embedded`), on loopback."""
     _open_store(store)
@@ -229,6 +230,7 @@ def tiled_command(
         lambda uri: print(
             f"tiled of {store}: {uri}  (API key in {store / TILED_KEY_FILE}; Ctrl-C to stop)", flush=True
         ),
+        parent,
     )
 
 

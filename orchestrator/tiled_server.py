@@ -7,6 +7,7 @@ its web server must not take the loop's interpreter, and the same command serves
 for reading once the campaign has ended.
 """
 
+import os
 import re
 import secrets
 import signal
@@ -34,8 +35,10 @@ def api_key(store_path: Path) -> str:
     return read_secret(path)
 
 
-def serve(store_path: Path, port: int, announce: Callable[[str], None]) -> None:
-    """Serve the store's Tiled until SIGTERM or Ctrl-C; `announce` gets the URI (no key in it)."""
+def serve(store_path: Path, port: int, announce: Callable[[str], None], parent: int | None = None) -> None:
+    """Serve the store's Tiled until SIGTERM or Ctrl-C, or until process `parent` is gone (a
+    campaign killed with -9 must not leave its server holding the store's tables);
+    `announce` gets the URI (no key in it)."""
     from tiled.server import SimpleTiledServer
 
     key = api_key(store_path)
@@ -45,7 +48,8 @@ def serve(store_path: Path, port: int, announce: Callable[[str], None]) -> None:
     try:
         announce(f"http://127.0.0.1:{server.port}/api/v1")
         while not stopped.wait(0.5):
-            pass
+            if parent is not None and os.getppid() != parent:
+                break
     except KeyboardInterrupt:
         pass
     finally:
@@ -57,6 +61,7 @@ def embedded(store_path: Path) -> Iterator[tuple[str, str]]:
     """`junkan tiled STORE` in its own process for as long as the block runs: (URI, API key).
     Its messages go to `STORE/tiled-server.log` (a pipe nobody reads would fill and stall it)."""
     command = [sys.executable, "-m", "orchestrator", "tiled", str(store_path), "--port", "0", "--create"]
+    command += ["--parent", str(os.getpid())]
     key = api_key(store_path)  # before the child: both read the same key
     log = Path(store_path) / SERVER_LOG
     with log.open("a") as messages:

@@ -5,6 +5,7 @@ and resume."""
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -146,3 +147,26 @@ def test_backfill_rewrites_a_run_tiled_holds_unfinished_and_skips_whole_ones(emb
         assert sink.close() and sink.failures == 0
         assert written == len(runs) - 1  # all but the whole one
         assert_tiled_holds_the_store(client, store)
+
+
+def test_an_embedded_tiled_goes_with_a_killed_campaign_and_comes_back_with_resume(thin_film, tmp_path):
+    store = tmp_path / "store"
+    process = junkan_process("run", thin_film, "--store", store, "--tiled", "embedded")
+    assert kill_after(process, store / "events.jsonl", 30)
+    server = [sys.executable, "-m", "orchestrator", "tiled", str(store)]
+
+    def servers() -> list[str]:
+        listed = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+        return [line for line in listed.splitlines() if line.startswith(" ".join(server))]
+
+    deadline = time.monotonic() + 20
+    while servers() and time.monotonic() < deadline:  # it notices its parent is gone
+        time.sleep(0.2)
+    assert not servers()
+
+    resumed = subprocess.run([*server[:3], "resume", str(store)], capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "tiled: writing every run to http://127.0.0.1:" in resumed.stdout  # the same store's Tiled
+    assert not servers()
+    with embedded(store) as (uri, key):
+        assert_tiled_holds_the_store(from_uri(uri, api_key=key), store)
