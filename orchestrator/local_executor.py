@@ -22,9 +22,13 @@ class LocalExecutor:
     def __init__(self, instrument: PlanningInstrument) -> None:
         self.instrument = instrument
         self.run_engine = RunEngine({}, call_returns_result=True)
+        self._ctrl_c_during_last_plan = False
         self.run_engine(ensure_connected(*instrument.devices))
 
     def run(self, request: PlanRequest, on_document: DocumentCallback) -> RunOutcome:
+        if self._ctrl_c_during_last_plan:  # its outcome is on record by now: stop before the next
+            self._ctrl_c_during_last_plan = False
+            raise KeyboardInterrupt
         plan = self.instrument.plan(request.condition, request.measurement, request.md)
         if threading.current_thread() is not threading.main_thread():
             # signal handlers belong to the main thread, which turns Ctrl-C into `interrupt()`
@@ -46,6 +50,9 @@ class LocalExecutor:
             fault = instrument_fault_in(exc)  # a typed device fault says what and where
             reason = str(fault) if fault is not None else f"{type(exc).__name__}: {exc}"
             return RunOutcome(uids, "fail", reason, documents)
+        # One Ctrl-C inside a run is a deferred pause to bluesky, and a plan with no checkpoint
+        # after it finishes without pausing: the press would be lost and the campaign go on.
+        self._ctrl_c_during_last_plan = self.run_engine.deferred_pause_requested
         return RunOutcome(list(result.run_start_uids), result.exit_status, result.reason or "", documents)
 
     def interrupt(self) -> None:
