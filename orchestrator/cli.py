@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from orchestrator.best import campaign_best
 from orchestrator.campaign import CampaignFileError, CampaignSpec, load_campaign
+from orchestrator.child_process import stop_process
 from orchestrator.control import COMMANDS, ControlError, ControlRequest, parse_condition, send
 from orchestrator.control_token import TOKEN_FILE, read_token
 from orchestrator.dashboard.server import DEFAULT_HOST, DEFAULT_PORT, exposure_warning, port_is_free, serve
@@ -263,11 +264,7 @@ def _dashboard_beside(store: Path, wanted: bool, host: str, port: int) -> Iterat
         out.print(f"dashboard: http://{shown}:{port}/", highlight=False)
         yield
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server, timeout=10)
 
 
 def _run_to_end(
@@ -279,9 +276,15 @@ def _run_to_end(
     hold_when_paused: bool = False,
     tiled: str | None = None,
 ) -> None:
+    def notify(message: str) -> None:
+        err.print(message, highlight=False, soft_wrap=True)
+
     try:
         with run_lock(store):
-            _run_locked(campaign_store, spec, seed, store, remote, hold_when_paused, tiled)
+            proposals = list(campaign_store.state().proposals)
+            announce = lambda m: out.print(m, highlight=False)  # noqa: E731
+            with tiled_sink_for(store, tiled, proposals, notify, announce) as sink:
+                _run_locked(campaign_store, spec, seed, store, remote, hold_when_paused, notify, sink)
     except CampaignBusyError as exc:
         raise _refuse(str(exc)) from None
     except TiledError as exc:
@@ -289,23 +292,6 @@ def _run_to_end(
 
 
 def _run_locked(
-    campaign_store: CampaignStore,
-    spec: CampaignSpec,
-    seed: int,
-    store: Path,
-    remote: Executor | None,
-    hold_when_paused: bool,
-    tiled: str | None,
-) -> None:
-    def notify(message: str) -> None:
-        err.print(message, highlight=False, soft_wrap=True)
-
-    proposals = list(campaign_store.state().proposals)
-    with tiled_sink_for(store, tiled, proposals, notify, lambda m: out.print(m, highlight=False)) as sink:
-        _run_with(campaign_store, spec, seed, store, remote, hold_when_paused, notify, sink)
-
-
-def _run_with(
     campaign_store: CampaignStore,
     spec: CampaignSpec,
     seed: int,

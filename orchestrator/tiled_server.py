@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from orchestrator.child_process import stop_process
 from orchestrator.secret_file import read_secret, write_secret
 from orchestrator.tiled_sink import TiledError
 
@@ -69,12 +70,7 @@ def embedded(store_path: Path) -> Iterator[tuple[str, str]]:
     try:
         yield _announced(child, log), key
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        stop_process(child, timeout=20)
 
 
 def _announced(child: subprocess.Popen[str], log: Path) -> str:
