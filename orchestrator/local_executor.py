@@ -1,15 +1,37 @@
 """Runs plans in an in-process Bluesky RunEngine: the embedded default executor."""
 
+import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from bluesky import RunEngine
-from bluesky.utils import RunEngineInterrupted
+from bluesky.utils import RunEngineInterrupted, SigintHandler
 from ophyd_async.plan_stubs import ensure_connected
 
 from instruments import instrument_fault_in
 from orchestrator.execution import DocumentCallback, PlanningInstrument, PlanRequest, RunOutcome
+
+
+class PressNotingSigintHandler(SigintHandler):
+    """bluesky's Ctrl-C handler that also tells the executor of each press: bluesky passes its pause
+    request through a thread, which drops it when the run ends first (seen under load in CI)."""
+
+    def __init__(self, run_engine: RunEngine, on_press: Callable[[], None]) -> None:
+        super().__init__(run_engine)
+        self._on_press = on_press
+
+    def __enter__(self) -> "PressNotingSigintHandler":
+        super().__enter__()
+        pause = signal.getsignal(signal.SIGINT)
+
+        def handler(signum, frame) -> None:
+            self._on_press()
+            pause(signum, frame)
+
+        signal.signal(signal.SIGINT, handler)
+        return self
 
 
 class LocalExecutor:
@@ -21,14 +43,20 @@ class LocalExecutor:
 
     def __init__(self, instrument: PlanningInstrument) -> None:
         self.instrument = instrument
-        self.run_engine = RunEngine({}, call_returns_result=True)
         self._ctrl_c_during_last_plan = False
+        self._pressed = False
+        self.run_engine = RunEngine(
+            {},
+            call_returns_result=True,
+            context_managers=[partial(PressNotingSigintHandler, on_press=self._note_press)],
+        )
         self.run_engine(ensure_connected(*instrument.devices))
 
     def run(self, request: PlanRequest, on_document: DocumentCallback) -> RunOutcome:
         if self._ctrl_c_during_last_plan:  # its outcome is on record by now: stop before the next
             self._ctrl_c_during_last_plan = False
             raise KeyboardInterrupt
+        self._pressed = False
         plan = self.instrument.plan(request.condition, request.measurement, request.md)
         if threading.current_thread() is not threading.main_thread():
             # signal handlers belong to the main thread, which turns Ctrl-C into `interrupt()`
@@ -51,9 +79,13 @@ class LocalExecutor:
             reason = str(fault) if fault is not None else f"{type(exc).__name__}: {exc}"
             return RunOutcome(uids, "fail", reason, documents)
         # One Ctrl-C inside a run is a deferred pause to bluesky, and a plan with no checkpoint
-        # after it finishes without pausing: the press would be lost and the campaign go on.
-        self._ctrl_c_during_last_plan = self.run_engine.deferred_pause_requested
+        # after it finishes without pausing (or ends before the request is made): the press
+        # would be lost and the campaign go on.
+        self._ctrl_c_during_last_plan = self._pressed or self.run_engine.deferred_pause_requested
         return RunOutcome(list(result.run_start_uids), result.exit_status, result.reason or "", documents)
+
+    def _note_press(self) -> None:
+        self._pressed = True
 
     def interrupt(self) -> None:
         """Pause a plan running in another thread now; its `run` then aborts it (Ctrl-C)."""

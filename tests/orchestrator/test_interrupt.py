@@ -2,6 +2,7 @@
 
 import copy
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -29,6 +30,7 @@ def test_ctrl_c_stops_the_campaign_and_loses_no_observation(short_campaign, tmp_
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT below prints every thread's stack
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -39,7 +41,12 @@ def test_ctrl_c_stops_the_campaign_and_loses_no_observation(short_campaign, tmp_
     process.send_signal(signal.SIGINT)
     # one press, wherever it lands: between plans, or inside a run (bluesky's deferred pause,
     # which a plan with no checkpoint finishes past: the executor stops before the next plan)
-    _, stderr = process.communicate(timeout=60)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        _, stderr = process.communicate(timeout=30)
+        pytest.fail(f"one Ctrl-C did not stop the campaign in 60 s; where it was:\n{stderr}")
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr
 
@@ -60,31 +67,38 @@ def test_ctrl_c_stops_the_campaign_and_loses_no_observation(short_campaign, tmp_
 
 
 class CtrlCInsideThePlan:
-    """A plan with no checkpoint that receives Ctrl-C while it runs (as a person's press would)."""
+    """A plan with no checkpoint that receives Ctrl-C while it runs (as a person's press would),
+    then goes on for a while or ends at once."""
 
     devices: tuple = ()
 
-    def plan(self, condition, measurement, md):
-        import os
+    def __init__(self, then_s: float) -> None:
+        self.then_s = then_s
 
+    def plan(self, condition, measurement, md):
         from bluesky import plan_stubs as bps
 
         @bpp.run_decorator(md=dict(md))
         def inner():
             yield from bps.null()
             os.kill(os.getpid(), signal.SIGINT)  # the RunEngine's handler: a deferred pause
-            yield from bps.sleep(0.3)
+            if self.then_s:
+                yield from bps.sleep(self.then_s)
 
         return (yield from inner())
 
 
-def test_one_ctrl_c_inside_a_plan_without_checkpoints_stops_before_the_next_plan():
+@pytest.mark.parametrize("then_s", [0.3, 0.0], ids=["plan-goes-on", "plan-ends-at-once"])
+def test_one_ctrl_c_inside_a_plan_without_checkpoints_stops_before_the_next_plan(then_s):
     from orchestrator.execution import PlanRequest
     from orchestrator.local_executor import LocalExecutor
 
-    executor = LocalExecutor(CtrlCInsideThePlan())
-    request = PlanRequest({"Fe": 1.0}, {}, {"proposal_id": "p0001"})
-    outcome = executor.run(request, lambda name, doc: None)
-    assert outcome.exit_status == "success"  # the plan finished past the deferred pause: kept
-    with pytest.raises(KeyboardInterrupt):
-        executor.run(request, lambda name, doc: None)  # and nothing more is started
+    # a press as the plan ends was lost 15 times in 20 (bluesky's pause request comes too late):
+    # five tries make a pass by luck about one in a thousand
+    for _ in range(5 if then_s == 0 else 1):
+        executor = LocalExecutor(CtrlCInsideThePlan(then_s))
+        request = PlanRequest({"Fe": 1.0}, {}, {"proposal_id": "p0001"})
+        outcome = executor.run(request, lambda name, doc: None)
+        assert outcome.exit_status == "success"  # the plan finished past the deferred pause: kept
+        with pytest.raises(KeyboardInterrupt):
+            executor.run(request, lambda name, doc: None)  # and nothing more is started
