@@ -13,6 +13,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from instruments import ThinFilmInstrument
+from instruments.simulated.rehearsal_ioc import (
+    REHEARSAL_PREFIX,
+    REHEARSAL_PREFIX_PATTERN,
+    RehearsalClock,
+    RehearsalLab,
+    client_environment,
+)
+from instruments.simulated.rehearsal_ioc import serve as serve_ioc
 from orchestrator.best import campaign_best
 from orchestrator.campaign import CampaignFileError, CampaignSpec, load_campaign
 from orchestrator.child_process import stop_process
@@ -233,6 +242,46 @@ def tiled_command(
         ),
         parent,
     )
+
+
+@app.command(name="ioc")
+def ioc_command(
+    campaign: Annotated[Path, typer.Argument(help="a thin-film campaign file (YAML): its world and seed")],
+    prefix: Annotated[str, typer.Option(help="PV prefix, e.g. JUNKAN: (PVs JUNKAN:SPUTTER:..., ...)")] = (
+        REHEARSAL_PREFIX
+    ),
+    port: Annotated[int, typer.Option(help="Channel Access server port on 127.0.0.1")] = 5064,
+    speed: Annotated[float, typer.Option(help="instrument seconds per real second")] = 1.0,
+) -> None:
+    """Serve the campaign's simulated thin-film lab as EPICS PVs on loopback: a rehearsal IOC."""
+    try:
+        spec, _ = load_campaign(campaign)
+    except CampaignFileError as exc:
+        raise _refuse(str(exc)) from None
+    if not REHEARSAL_PREFIX_PATTERN.fullmatch(prefix):
+        raise _refuse(f"--prefix {prefix!r} is not a PV prefix; use letters, digits, _ - : . (e.g. JUNKAN:)")
+    if not (speed > 0 and speed < float("inf")):
+        raise _refuse(f"--speed {speed} must be a positive number (1: real time)")
+    if not 0 < port < 65536 or not port_is_free("127.0.0.1", port):
+        raise _refuse(f"--port {port} on 127.0.0.1 is in use or not a port; give a free one")
+    instrument = build_instrument(spec, spec.seed)
+    if not isinstance(instrument, ThinFilmInstrument):
+        raise _refuse(
+            f"{campaign}: instrument kind {spec.instrument.kind!r} has no sputter system, stage or "
+            "beamline to serve; the rehearsal IOC serves thin-film campaigns"
+        )
+    out.print(
+        f"rehearsal IOC for {campaign}: PVs {prefix}SPUTTER:, STAGE:, XRD:, XAFS:, PROBE: on "
+        f"127.0.0.1:{port}, {speed:g} instrument s per s (Ctrl-C to stop)\n"
+        f"clients: {' '.join(f'{k}={v}' for k, v in client_environment(port).items())}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    lab = RehearsalLab(instrument.hardware, instrument.counters, RehearsalClock(speed))
+    try:
+        serve_ioc(lab, prefix, instrument.settings.elements, port)
+    except KeyboardInterrupt:
+        out.print("rehearsal IOC stopped", highlight=False)
 
 
 @contextmanager

@@ -1,0 +1,100 @@
+"""The rehearsal IOC over real Channel Access: the EPICS devices, connected to it, read what the
+simulated devices of the same world and seed read; its motors honour limits; `junkan ioc` refuses
+what it cannot serve."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from instruments.simulated.rehearsal_ioc import client_environment
+from orchestrator.campaign import load_campaign
+from orchestrator.wiring import build_instrument
+from tests.instruments.rehearsal_exercise import exercise
+from tests.orchestrator.dashboard_server import free_port
+
+pytestmark = pytest.mark.integration
+
+THIN_FILM = Path(__file__).resolve().parents[2] / "examples" / "thin-film.yaml"
+PREFIX = "REHEARSE:"
+
+
+@pytest.fixture(scope="module")
+def ioc(tmp_path_factory):
+    """`junkan ioc` for the thin-film example, 10,000 instrument seconds per second."""
+    directory = tmp_path_factory.mktemp("ioc")
+    campaign = directory / "thin-film.yaml"
+    campaign.write_text(THIN_FILM.read_text())
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "ioc", str(campaign), "--prefix", PREFIX, "--port", str(port),
+         "--speed", "10000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    banner = process.stdout.readline()
+    assert "rehearsal IOC" in banner, process.stderr.read() if process.poll() is not None else banner
+    yield campaign, port
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def epics_client(port: int, *args: str) -> subprocess.CompletedProcess:
+    """A client process of its own: libca reads the search port once per process."""
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        env={**os.environ, **client_environment(port)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_epics_devices_read_over_channel_access_what_the_simulated_ones_read(ioc):
+    campaign, port = ioc
+    spec, _ = load_campaign(campaign)
+    simulated = build_instrument(spec, spec.seed)
+    elements, objectives = simulated.settings.elements, list(simulated.counters)
+    expected = asyncio.run(exercise(simulated.hardware, simulated.counters))
+
+    result = epics_client(
+        port, "tests.instruments.rehearsal_exercise", PREFIX, ",".join(elements), ",".join(objectives)
+    )
+    assert result.returncode == 0, result.stderr
+    over_ca = json.loads(result.stdout)
+    assert over_ca == expected  # every count, fraction and thickness, exactly
+    assert len(over_ca["xrd_counts"]) > 2048  # beyond Channel Access's default 16 kB arrays
+    assert over_ca["library"] == "L001" and sum(over_ca["xafs"]) > 0
+
+
+def test_a_stage_motor_refuses_a_target_beyond_its_travel_and_stays_where_it_was(ioc):
+    _, port = ioc
+    result = epics_client(port, "tests.instruments.rehearsal_exercise", "--limits", PREFIX)
+    assert result.returncode == 0, result.stderr
+    moved = json.loads(result.stdout)
+    assert moved["error"].startswith("MotorLimitsError") and "55.0" in moved["error"]
+    assert moved["readback"] == 5.0  # a put to a motor completes when it has arrived
+
+
+@pytest.mark.parametrize(
+    ("campaign", "option", "message"),
+    [
+        ("quickstart.yaml", [], "has no sputter system, stage or beamline"),
+        ("thin-film.yaml", ["--prefix", "BAD PREFIX"], "'BAD PREFIX' is not a PV prefix"),
+        ("thin-film.yaml", ["--speed", "0"], "--speed 0.0 must be a positive number"),
+    ],
+)
+def test_junkan_ioc_refuses_what_it_cannot_serve(campaign, option, message):
+    example = THIN_FILM.parent / campaign
+    refused = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "ioc", str(example), "--port", str(free_port()), *option],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 2 and message in refused.stderr, refused.stderr
