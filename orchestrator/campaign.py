@@ -92,11 +92,26 @@ class LibrarySpec(Strict):
     heater_c: float = Field(ge=0, le=900, default=25.0)
 
 
-class InstrumentSpec(Strict):
-    kind: Literal["simulated", "thin-film", "recorded"] = "simulated"
-    world: str | None = Field(
-        default=None, min_length=1, description="a shipped world name or 'module:attribute'"
+class EpicsSpec(Strict):
+    prefix: str = Field(
+        pattern=r"^[A-Za-z0-9_\-:.]{1,40}$",
+        description="PV prefix of the lab: {prefix}SPUTTER:, STAGE:, XRD:, XAFS:, PROBE:<OBJECTIVE>:",
     )
+    connect_timeout_s: float = Field(gt=0, le=600, default=10.0, description="to connect every PV at start")
+
+
+LIBRARY_KINDS = ("thin-film", "epics")  # labs that deposit libraries and measure them by XRD and XAFS
+
+
+class InstrumentSpec(Strict):
+    kind: Literal["simulated", "thin-film", "epics", "recorded"] = "simulated"
+    world: str | None = Field(
+        default=None,
+        min_length=1,
+        description="a shipped world name or 'module:attribute'; kind 'epics': the world whose "
+        "calibrations and reference patterns and spectra the reducers use (the rehearsal IOC's own)",
+    )
+    epics: EpicsSpec | None = Field(default=None, description="kind 'epics': where the devices are")
     table: str | None = Field(
         default=None, min_length=1, description="kind 'recorded': a measured table (CSV or zarr) to serve"
     )
@@ -124,8 +139,10 @@ class InstrumentSpec(Strict):
             raise ValueError(f"kind {self.kind!r} needs a world: a shipped world name or 'module:attribute'")
         elif self.table is not None or self.inputs:
             raise ValueError(f"table and inputs belong to kind 'recorded', not {self.kind!r}")
+        if (self.kind == "epics") != (self.epics is not None):
+            raise ValueError("kind 'epics' needs an epics section (prefix), and only kind 'epics' takes one")
         given = [name for name in ("xrd", "xafs", "library") if getattr(self, name) is not None]
-        if self.kind != "thin-film" and given:
+        if self.kind not in LIBRARY_KINDS and given:
             raise ValueError(
                 f"sections {given} need kind 'thin-film'; kind {self.kind!r} makes and counts only"
                 if self.kind == "simulated"
@@ -317,7 +334,7 @@ def _check_against_instrument(spec: CampaignSpec) -> list[str]:
     except ValueError as exc:
         return [f"instrument.world: {exc}"]
     problems = []
-    if spec.instrument.kind == "thin-film" and not described.deposits:
+    if spec.instrument.kind in LIBRARY_KINDS and not described.deposits:
         problems.append(
             f"instrument.world: {spec.instrument.world!r} has no sputter guns, diffractometer or beamline; "
             "kind 'thin-film' needs a composition-spread world such as 'fe-ga-pd' or 'fe-co-ni-oxide'"
@@ -339,7 +356,7 @@ def _check_against_instrument(spec: CampaignSpec) -> list[str]:
                 f"{objective.name!r}; it measures {sorted(described.quantity_units)}"
             )
     measurable = set(described.quantity_units)
-    if spec.instrument.kind == "thin-film":
+    if spec.instrument.kind in LIBRARY_KINDS:
         measurable |= {f"fraction_{p}" for p in described.phases}
         if spec.instrument.xafs is not None:
             measurable |= {"edge_energy_ev", "oxidation_state"}

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from ophyd_async.core import DEFAULT_TIMEOUT, NotConnectedError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -23,7 +24,7 @@ from instruments.simulated.rehearsal_ioc import (
 )
 from instruments.simulated.rehearsal_ioc import serve as serve_ioc
 from orchestrator.best import campaign_best
-from orchestrator.campaign import CampaignFileError, CampaignSpec, load_campaign
+from orchestrator.campaign import LIBRARY_KINDS, CampaignFileError, CampaignSpec, load_campaign
 from orchestrator.child_process import stop_process
 from orchestrator.control import COMMANDS, ControlError, ControlRequest, parse_condition, send
 from orchestrator.control_token import TOKEN_FILE, read_token
@@ -153,6 +154,8 @@ def run(
             remote = QueueServerExecutor(queue_server, documents)
         except QueueServerError as exc:
             raise _refuse(str(exc)) from None
+    if spec.instrument.epics is not None and remote is None:  # before the store exists, likewise
+        _connected_executor(spec, build_instrument(spec, run_seed))
     try:
         campaign_store = CampaignStore.create(store, spec, text)
     except StoreError as exc:
@@ -246,10 +249,11 @@ def tiled_command(
 
 @app.command(name="ioc")
 def ioc_command(
-    campaign: Annotated[Path, typer.Argument(help="a thin-film campaign file (YAML): its world and seed")],
-    prefix: Annotated[str, typer.Option(help="PV prefix, e.g. JUNKAN: (PVs JUNKAN:SPUTTER:..., ...)")] = (
-        REHEARSAL_PREFIX
-    ),
+    campaign: Annotated[Path, typer.Argument(help="a thin-film or epics campaign file: its world and seed")],
+    prefix: Annotated[
+        str | None,
+        typer.Option(help=f"PV prefix (default: the file's epics.prefix, else {REHEARSAL_PREFIX})"),
+    ] = None,
     port: Annotated[int, typer.Option(help="Channel Access server port on 127.0.0.1")] = 5064,
     speed: Annotated[float, typer.Option(help="instrument seconds per real second")] = 1.0,
 ) -> None:
@@ -258,18 +262,22 @@ def ioc_command(
         spec, _ = load_campaign(campaign)
     except CampaignFileError as exc:
         raise _refuse(str(exc)) from None
+    epics = spec.instrument.epics
+    prefix = prefix if prefix is not None else epics.prefix if epics is not None else REHEARSAL_PREFIX
     if not REHEARSAL_PREFIX_PATTERN.fullmatch(prefix):
         raise _refuse(f"--prefix {prefix!r} is not a PV prefix; use letters, digits, _ - : . (e.g. JUNKAN:)")
     if not (speed > 0 and speed < float("inf")):
         raise _refuse(f"--speed {speed} must be a positive number (1: real time)")
     if not 0 < port < 65536 or not port_is_free("127.0.0.1", port):
         raise _refuse(f"--port {port} on 127.0.0.1 is in use or not a port; give a free one")
-    instrument = build_instrument(spec, spec.seed)
-    if not isinstance(instrument, ThinFilmInstrument):
+    if spec.instrument.kind not in LIBRARY_KINDS:
         raise _refuse(
             f"{campaign}: instrument kind {spec.instrument.kind!r} has no sputter system, stage or "
-            "beamline to serve; the rehearsal IOC serves thin-film campaigns"
+            "beamline to serve; the rehearsal IOC serves kinds 'thin-film' and 'epics'"
         )
+    simulated = spec.instrument.model_copy(update={"kind": "thin-film", "epics": None})
+    instrument = build_instrument(spec.model_copy(update={"instrument": simulated}), spec.seed)
+    assert isinstance(instrument, ThinFilmInstrument)
     out.print(
         f"rehearsal IOC for {campaign}: PVs {prefix}SPUTTER:, STAGE:, XRD:, XAFS:, PROBE: on "
         f"127.0.0.1:{port}, {speed:g} instrument s per s (Ctrl-C to stop)\n"
@@ -316,6 +324,20 @@ def _dashboard_beside(store: Path, wanted: bool, host: str, port: int) -> Iterat
         stop_process(server, timeout=10)
 
 
+def _connected_executor(spec: CampaignSpec, instrument: Any) -> LocalExecutor:
+    """The in-process executor, every device connected; a PV that does not answer is bad input."""
+    epics = spec.instrument.epics
+    timeout_s = epics.connect_timeout_s if epics is not None else DEFAULT_TIMEOUT
+    try:
+        return LocalExecutor(instrument, connect_timeout_s=timeout_s)
+    except NotConnectedError as exc:
+        where = f"under prefix {epics.prefix!r} " if epics is not None else ""
+        raise _refuse(
+            f"the instrument's devices {where}did not all connect within {timeout_s:g} s "
+            f"(is the IOC up, and EPICS_CA_ADDR_LIST right?); what did not connect:\n{exc}"
+        ) from None
+
+
 def _run_to_end(
     campaign_store: CampaignStore,
     spec: CampaignSpec,
@@ -351,7 +373,7 @@ def _run_locked(
     publish: Callable[[str, Mapping[str, Any]], None] | None,
 ) -> None:
     instrument = build_instrument(spec, seed)
-    executor = remote or LocalExecutor(instrument)
+    executor = remote or _connected_executor(spec, instrument)
     loop = CampaignLoop(
         campaign_store,
         build_policy(spec, seed, instrument_costs(instrument)),

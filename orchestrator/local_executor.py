@@ -7,8 +7,9 @@ from functools import partial
 from typing import Any
 
 from bluesky import RunEngine
+from bluesky.run_engine import call_in_bluesky_event_loop
 from bluesky.utils import RunEngineInterrupted, SigintHandler
-from ophyd_async.plan_stubs import ensure_connected
+from ophyd_async.core import DEFAULT_TIMEOUT, wait_for_connection
 
 from instruments import instrument_fault_in
 from orchestrator.execution import DocumentCallback, PlanningInstrument, PlanRequest, RunOutcome
@@ -41,7 +42,7 @@ class LocalExecutor:
     name = "local"
     in_process = True
 
-    def __init__(self, instrument: PlanningInstrument) -> None:
+    def __init__(self, instrument: PlanningInstrument, connect_timeout_s: float = DEFAULT_TIMEOUT) -> None:
         self.instrument = instrument
         self._ctrl_c_during_last_plan = False
         self._pressed = False
@@ -50,7 +51,10 @@ class LocalExecutor:
             call_returns_result=True,
             context_managers=[partial(PressNotingSigintHandler, on_press=self._note_press)],
         )
-        self.run_engine(ensure_connected(*instrument.devices))
+        # in the RunEngine's loop, as ensure_connected would, minus the traceback bluesky logs when
+        # a device does not connect: the caller reports which PVs did not answer
+        connections = {d.name: d.connect(timeout=connect_timeout_s) for d in instrument.devices}
+        call_in_bluesky_event_loop(wait_for_connection(**connections))
 
     def run(self, request: PlanRequest, on_document: DocumentCallback) -> RunOutcome:
         if self._ctrl_c_during_last_plan:  # its outcome is on record by now: stop before the next

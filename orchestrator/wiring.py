@@ -8,6 +8,7 @@ from instruments import (
     describe_simulated_world,
     simulated_thin_film_instrument,
 )
+from instruments.epics_thin_film import epics_thin_film_instrument
 from instruments.recorded_pool_instrument import RecordedPoolInstrument
 from orchestrator.campaign import CampaignSpec, LibrarySpec, resolve_prior
 from orchestrator.recorded_campaign import build_recorded_instrument, recorded_costs
@@ -61,6 +62,10 @@ def build_instrument(
     if instrument.xafs is not None:
         settings.update(xafs_element=instrument.xafs.element, xafs_count_time_s=instrument.xafs.count_time_s)
         valences = tuple(instrument.xafs.reference_valences)
+    if instrument.epics is not None:
+        return epics_thin_film_instrument(
+            instrument.epics.prefix, instrument.world, objectives, world_seed, settings, valences
+        )
     return simulated_thin_film_instrument(instrument.world, objectives, world_seed, settings, valences)
 
 

@@ -22,6 +22,7 @@ from caproto.server import PVGroup, SubGroup, pvproperty
 from ophyd_async.core import Device
 
 from instruments.counter import COUNTER_SATURATION, SimulatedCounter
+from instruments.epics_thin_film import MAX_ARRAY_BYTES, probe_prefix
 from instruments.faults import InstrumentFault
 from instruments.sputter import SAFE_HEATER_C, ShutterState
 from instruments.thin_film_lab import ThinFilmDevices
@@ -30,11 +31,11 @@ log = logging.getLogger(__name__)
 
 REHEARSAL_PREFIX = "JUNKAN:"
 REHEARSAL_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_\-:.]{1,40}")
-MAX_ARRAY_BYTES = 10_000_000  # an XRD pattern is 3,001 doubles: beyond CA's 16 kB default
 
 MAX_SPOTS = 4096  # longest spot table a deposition can report
 MOTOR_TICK_S = 0.02  # how often a moving motor's readback updates
 HEATER_RATE_C_PER_S = 1.0  # substrate heater ramp
+HEATER_TICK_S = 0.1  # real seconds between heater readback updates
 STAGE_LIMIT_MM = 40.0  # the stage motors' travel: a little beyond a 3-inch wafer
 STAGE_SPEED_MM_S = 10.0
 
@@ -74,7 +75,7 @@ async def acquire(
     """Raise BUSY, then do `work` in the background: the put that started it completes at once, as
     a detector's Acquire does. A device fault leaves BUSY high (the client's wait times out and says
     which device and what); anything else is logged and drops BUSY."""
-    if busy.value:
+    if busy.value not in (0, busy.enum_strings[0]):  # caproto keeps an enum's value as its string
         raise ValueError(f"{device} is busy; wait for BUSY to drop")
     await busy.write(1)
 
@@ -287,11 +288,12 @@ def sputter_group(lab: RehearsalLab, elements: Sequence[str]) -> type[PVGroup]:
 
         @heater.startup
         async def heater(self, instance, async_lib) -> None:
-            """The substrate follows its setpoint at a fixed rate."""
+            """The substrate follows its setpoint at a fixed rate, updated ten times a real second."""
             while True:
-                await lab.clock.wait(1.0)
+                await asyncio.sleep(HEATER_TICK_S)
                 now, target = float(self.heater_rbv.value), float(self.heater.value)
-                step = float(np.clip(target - now, -HEATER_RATE_C_PER_S, HEATER_RATE_C_PER_S))
+                most = HEATER_RATE_C_PER_S * HEATER_TICK_S * lab.clock.speed
+                step = float(np.clip(target - now, -most, most))
                 if step:
                     await self.heater_rbv.write(now + step)
 
@@ -367,7 +369,7 @@ def rehearsal_pvdb(lab: RehearsalLab, prefix: str, elements: Sequence[str]) -> d
         xafs_group(lab)(prefix=f"{prefix}XAFS:"),
     ]
     for objective, counter in lab.counters.items():
-        groups.append(counter_group(lab, counter)(prefix=f"{prefix}PROBE:{objective.upper()}:"))
+        groups.append(counter_group(lab, counter)(prefix=probe_prefix(prefix, objective)))
     pvdb: dict = {}
     for group in groups:
         pvdb.update(group.pvdb)

@@ -1,16 +1,38 @@
-"""One pass over every thin-film device, the same on either form: deposit a library, load it, move
-to a spot, count XRD, XAFS at one energy and the objective probe. Run as a module, it connects the
-EPICS forms to a rehearsal IOC (prefix, elements and objectives from argv) and prints what it read."""
+"""The rehearsal IOC started for a test, and one pass over every thin-film device, the same on
+either form: deposit a library, load it, move to a spot, count XRD, XAFS at one energy and the
+objective probe. Run as a module, it connects the EPICS forms to a rehearsal IOC (prefix, elements
+and objectives from argv) and prints what it read."""
 
 import asyncio
 import json
+import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from instruments.counter import EpicsCounter
+from instruments.epics_thin_film import probe_prefix
 from instruments.sputter import ShutterState
 from instruments.thin_film_lab import ThinFilmDevices, epics_thin_film_devices
+
+
+@contextmanager
+def rehearsal_ioc(campaign: Path, port: int, *options: str, speed: float = 10_000.0) -> Iterator[None]:
+    """`junkan ioc CAMPAIGN` on 127.0.0.1:`port`, up (its banner printed) until the block ends."""
+    command = [sys.executable, "-m", "orchestrator", "ioc", str(campaign), "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--speed", str(speed), *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        banner = process.stdout.readline() if process.stdout else ""
+        assert "rehearsal IOC" in banner, process.stderr.read() if process.stderr else banner
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
 
 POWERS_W = {"Fe": 60.0, "Co": 35.0, "Ni": 50.0}
 SPOT = 7
@@ -54,7 +76,7 @@ async def exercise(devices: ThinFilmDevices, counters: Mapping[str, Any]) -> dic
 
 def epics_form(prefix: str, elements: Sequence[str], objectives: Sequence[str]):
     devices = epics_thin_film_devices(prefix, elements)
-    counters = {o: EpicsCounter(f"{prefix}PROBE:{o.upper()}:", name=f"counter_{o}") for o in objectives}
+    counters = {o: EpicsCounter(probe_prefix(prefix, o), name=f"counter_{o}") for o in objectives}
     return devices, counters
 
 

@@ -14,7 +14,7 @@ import pytest
 from instruments.simulated.rehearsal_ioc import client_environment
 from orchestrator.campaign import load_campaign
 from orchestrator.wiring import build_instrument
-from tests.instruments.rehearsal_exercise import exercise
+from tests.instruments.rehearsal_exercise import exercise, rehearsal_ioc
 from tests.orchestrator.dashboard_server import free_port
 
 pytestmark = pytest.mark.integration
@@ -26,22 +26,11 @@ PREFIX = "REHEARSE:"
 @pytest.fixture(scope="module")
 def ioc(tmp_path_factory):
     """`junkan ioc` for the thin-film example, 10,000 instrument seconds per second."""
-    directory = tmp_path_factory.mktemp("ioc")
-    campaign = directory / "thin-film.yaml"
+    campaign = tmp_path_factory.mktemp("ioc") / "thin-film.yaml"
     campaign.write_text(THIN_FILM.read_text())
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "ioc", str(campaign), "--prefix", PREFIX, "--port", str(port),
-         "--speed", "10000"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    banner = process.stdout.readline()
-    assert "rehearsal IOC" in banner, process.stderr.read() if process.poll() is not None else banner
-    yield campaign, port
-    process.terminate()
-    process.wait(timeout=30)
+    with rehearsal_ioc(campaign, port, "--prefix", PREFIX):
+        yield campaign, port
 
 
 def epics_client(port: int, *args: str) -> subprocess.CompletedProcess:

@@ -1,9 +1,11 @@
 """Plans over the thin-film devices: documents, safety, faults; simulated and EPICS (mock) forms."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 import xraydb
-from ophyd_async.core import get_mock_put, set_mock_value
+from ophyd_async.core import callback_on_mock_execute, get_mock_put, set_mock_value
 from ophyd_async.plan_stubs import ensure_connected
 
 from instruments.faults import (
@@ -242,6 +244,11 @@ def test_characterize_spots_keeps_travel_short_and_runs_each_technique_per_spot(
     assert travel < travel_as_given
 
 
+def rise_and_fall(busy) -> None:
+    set_mock_value(busy, True)
+    set_mock_value(busy, False)
+
+
 def test_the_epics_forms_connect_in_mock_mode_and_run_every_plan(run_engine):
     devices = epics_thin_film_devices("JK:", ["Fe", "Ga", "Pd"])
     run_engine(ensure_connected(*devices.all, mock=True))
@@ -252,6 +259,12 @@ def test_the_epics_forms_connect_in_mock_mode_and_run_every_plan(run_engine):
     set_mock_value(devices.xafs.saturation_counts, 1e9)
     set_mock_value(devices.xafs.i0, 1e5)
     set_mock_value(devices.xafs.it, 3e4)
+    for command, busy in (
+        (devices.sputter.start, devices.sputter.busy),
+        (devices.xrd.acquire, devices.xrd.busy),
+        (devices.xafs.acquire, devices.xafs.busy),
+    ):
+        callback_on_mock_execute(command, partial(rise_and_fall, busy))  # as a real IOC's BUSY does
     for motor in (devices.stage.x, devices.stage.y):
         set_mock_value(motor.high_limit_travel, 50.0)
         set_mock_value(motor.low_limit_travel, -50.0)

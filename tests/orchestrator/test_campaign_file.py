@@ -80,6 +80,18 @@ CASES = {
         lambda c: c["policy"].update(constraints=[{"outcome": "hardness", "sense": ">=", "bound": 1.0}]),
         ["policy.constraints.0.outcome: 'hardness' is not measured here"],
     ),
+    "kind epics with no epics section": (
+        lambda c: c["instrument"].update(kind="epics"),
+        ["instrument: kind 'epics' needs an epics section (prefix), and only kind 'epics' takes one"],
+    ),
+    "an epics section on a simulated instrument": (
+        lambda c: c["instrument"].update(epics={"prefix": "BL7:"}),
+        ["instrument: kind 'epics' needs an epics section (prefix), and only kind 'epics' takes one"],
+    ),
+    "a PV prefix with a space": (
+        lambda c: c["instrument"].update(kind="epics", epics={"prefix": "BL 7:"}),
+        ["instrument.epics.prefix: String should match pattern", "'BL 7:'"],
+    ),
     "two objectives for a single-objective policy": (
         lambda c: c["objectives"].append({"name": "other", "goal": "minimize"}),
         ["policy 'qlognei' optimises one objective; this campaign has 2"],
