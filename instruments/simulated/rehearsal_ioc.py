@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import re
+import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -35,6 +36,7 @@ REHEARSAL_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_\-:.]{1,40}")
 MAX_SPOTS = 4096  # longest spot table a deposition can report
 MOTOR_TICK_S = 0.02  # how often a moving motor's readback updates
 HEATER_RATE_C_PER_S = 1.0  # substrate heater ramp
+SUBSCRIPTION_BATCH_S = 0.001  # longest wait to batch monitor updates (caproto: 10 ms)
 HEATER_TICK_S = 0.1  # real seconds between heater readback updates
 STAGE_LIMIT_MM = 40.0  # the stage motors' travel: a little beyond a 3-inch wafer
 STAGE_SPEED_MM_S = 10.0
@@ -388,7 +390,20 @@ def client_environment(port: int) -> dict[str, str]:
 
 def serve(lab: RehearsalLab, prefix: str, elements: Sequence[str], port: int) -> None:
     """Serve the lab's PVs on 127.0.0.1:`port` (TCP and UDP search) until stopped."""
+    import caproto.server.common
     from caproto.asyncio.server import Context
+
+    # caproto's CAPROTO_SERVER_HIGH_LOAD_TIMEOUT_SEC, read when caproto is imported (before this):
+    # how long it waits to batch monitor updates; 10 ms by default, one acquisition's BUSY edges
+    caproto.server.common.HIGH_LOAD_TIMEOUT = SUBSCRIPTION_BATCH_S
+
+    class PromptContext(Context):
+        """caproto's server with Nagle off on each client's circuit: with it on, a monitor update
+        after a put's reply waited for the client's delayed ACK, 40 ms every acquisition."""
+
+        async def tcp_handler(self, client, addr):
+            client.writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return await super().tcp_handler(client, addr)
 
     os.environ.update(
         client_environment(port),
@@ -400,7 +415,7 @@ def serve(lab: RehearsalLab, prefix: str, elements: Sequence[str], port: int) ->
 
     async def main() -> None:
         await lab.connect()
-        context = Context(rehearsal_pvdb(lab, prefix, elements), interfaces=["127.0.0.1"])
+        context = PromptContext(rehearsal_pvdb(lab, prefix, elements), interfaces=["127.0.0.1"])
         await context.run(log_pv_names=False)
 
     asyncio.run(main())

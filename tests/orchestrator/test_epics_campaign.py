@@ -24,9 +24,6 @@ THIN_FILM = Path(__file__).resolve().parents[2] / "examples" / "thin-film.yaml"
 def campaign_file(directory: Path, epics: dict | None) -> Path:
     campaign = yaml.safe_load(THIN_FILM.read_text())
     campaign.update(budget=4, policy={"kind": "qlognei", "n_sobol": 3})
-    # no XAFS scans: over the rehearsal IOC each of their ~300 points waits ~43 ms for BUSY's
-    # updates (2 min a campaign); XAFS over CA is checked point for point in test_rehearsal_ioc
-    del campaign["instrument"]["xafs"]
     if epics is not None:
         campaign["instrument"].update(kind="epics", epics=epics)
     path = directory / ("epics.yaml" if epics else "simulated.yaml")
@@ -58,8 +55,9 @@ def test_an_epics_campaign_against_the_rehearsal_ioc_observes_what_the_simulated
     assert len(on_epics) == 4
     assert on_epics == observed(tmp_path / "simulated")  # every value, variance, library and spot
     store = CampaignStore.open(tmp_path / "epics")
-    xrd = store.raw(store.state().observations[-1].raw["xrd_counts"])
-    assert xrd["xrd_counts"].size > 2048 and float(xrd["xrd_counts"].sum()) > 0
+    raw = store.raw(store.state().observations[-1].raw["xrd_counts"])
+    assert raw["xrd_counts"].size > 2048 and float(raw["xrd_counts"].sum()) > 0  # beyond CA's 16 kB
+    assert raw["xafs_mu"].size > 100 and "oxidation_state" in store.state().observations[-1].values
 
 
 def test_with_no_ioc_the_campaign_refuses_to_start_naming_the_pvs_and_writes_nothing(tmp_path):
