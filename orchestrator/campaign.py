@@ -111,7 +111,6 @@ class InstrumentSpec(Strict):
         description="a shipped world name or 'module:attribute'; kind 'epics': the world whose "
         "calibrations and reference patterns and spectra the reducers use (the rehearsal IOC's own)",
     )
-    epics: EpicsSpec | None = Field(default=None, description="kind 'epics': where the devices are")
     table: str | None = Field(
         default=None, min_length=1, description="kind 'recorded': a measured table (CSV or zarr) to serve"
     )
@@ -127,6 +126,7 @@ class InstrumentSpec(Strict):
     xrd: XrdSpec | None = None
     xafs: XafsSpec | None = None
     library: LibrarySpec | None = None
+    epics: EpicsSpec | None = Field(default=None, description="kind 'epics': where the devices are")
 
     @model_validator(mode="after")
     def _sections_fit_kind(self) -> "InstrumentSpec":
