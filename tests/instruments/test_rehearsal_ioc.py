@@ -1,6 +1,5 @@
 """The rehearsal IOC over real Channel Access: the EPICS devices, connected to it, read what the
-simulated devices of the same world and seed read; its motors honour limits; `junkan ioc` refuses
-what it cannot serve."""
+simulated devices of the same world and seed read; its motors honour limits."""
 
 import asyncio
 import json
@@ -68,22 +67,3 @@ def test_a_stage_motor_refuses_a_target_beyond_its_travel_and_stays_where_it_was
     moved = json.loads(result.stdout)
     assert moved["error"].startswith("MotorLimitsError") and "55.0" in moved["error"]
     assert moved["readback"] == 5.0  # a put to a motor completes when it has arrived
-
-
-@pytest.mark.parametrize(
-    ("campaign", "option", "message"),
-    [
-        ("quickstart.yaml", [], "has no sputter system, stage or beamline"),
-        ("thin-film.yaml", ["--prefix", "BAD PREFIX"], "'BAD PREFIX' is not a PV prefix"),
-        ("thin-film.yaml", ["--speed", "0"], "--speed 0.0 must be a positive number"),
-    ],
-)
-def test_junkan_ioc_refuses_what_it_cannot_serve(campaign, option, message):
-    example = THIN_FILM.parent / campaign
-    refused = subprocess.run(
-        [sys.executable, "-m", "orchestrator", "ioc", str(example), "--port", str(free_port()), *option],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert refused.returncode == 2 and message in refused.stderr, refused.stderr

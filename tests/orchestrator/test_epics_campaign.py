@@ -1,6 +1,7 @@
 """A thin-film campaign on EPICS (`instrument: kind: epics`) against the rehearsal IOC: it runs to its
 budget over real Channel Access and observes what the simulated instrument observes for the same
-seed; with no IOC it refuses to start, naming the PVs, and writes nothing."""
+seed; with no IOC it refuses to start, naming the PVs, and writes nothing; `junkan ioc` refuses what
+it cannot serve."""
 
 import os
 import subprocess
@@ -75,3 +76,16 @@ def test_with_no_ioc_the_campaign_refuses_to_start_naming_the_pvs_and_writes_not
     ):
         assert pv in refused.stderr
     assert "Traceback" not in refused.stderr and not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize(
+    ("campaign", "option", "message"),
+    [
+        ("quickstart.yaml", [], "has no sputter system, stage or beamline"),
+        ("thin-film.yaml", ["--prefix", "BAD PREFIX"], "'BAD PREFIX' is not a PV prefix"),
+        ("thin-film.yaml", ["--speed", "0"], "--speed 0.0 must be a positive number"),
+    ],
+)
+def test_junkan_ioc_refuses_what_it_cannot_serve(campaign, option, message, junkan):
+    refused = junkan("ioc", THIN_FILM.parent / campaign, "--port", free_port(), *option)
+    assert refused.exit_code == 2 and message in refused.output, refused.output
