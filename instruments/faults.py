@@ -84,6 +84,11 @@ def _keep_monitor_open(reading: Mapping[str, Mapping]) -> None:
     a round trip each time (an XAFS scan has hundreds; measured 90 ms -> 48 ms per point)."""
 
 
+async def _until(changes: "asyncio.Queue[bool]", value: bool) -> None:
+    while await changes.get() != value:
+        continue
+
+
 async def start_and_wait(start, busy, timeout_s: float, device: str, what: str) -> None:
     """Trigger an EPICS start command and wait for its busy PV to rise and fall; a timeout is a typed
     fault. BUSY is watched from before the start: the start's put can complete before BUSY's rise
@@ -98,10 +103,8 @@ async def start_and_wait(start, busy, timeout_s: float, device: str, what: str) 
     try:
         await start.trigger()
         async with asyncio.timeout(timeout_s):
-            while not await changes.get():  # until it rises
-                pass
-            while await changes.get():  # until it falls
-                pass
+            await _until(changes, True)
+            await _until(changes, False)
     except TimeoutError as exc:
         raise DeviceTimeout(device, f"{what} did not finish in time") from exc
     finally:

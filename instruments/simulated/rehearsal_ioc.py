@@ -61,6 +61,12 @@ class RehearsalLab:
     clock: RehearsalClock = field(default_factory=RehearsalClock)
     stage_mm: list[float] = field(default_factory=lambda: [0.0, 0.0])
 
+    @property
+    def world(self):
+        """The world behind the simulated devices (a rehearsal lab always has one)."""
+        assert self.devices.lab is not None
+        return self.devices.lab.world
+
     async def connect(self) -> None:
         simulated: list[Device] = [*self.devices.all, *self.counters.values()]
         await asyncio.gather(*(device.connect() for device in simulated))
@@ -178,15 +184,13 @@ def xrd_group(lab: RehearsalLab) -> type[PVGroup]:
     """COUNT_TIME, SATURATION, WAVELENGTH, TTH, COUNTS, ACQUIRE, BUSY."""
     xrd = lab.devices.xrd
     tasks: set[asyncio.Task] = set()
-    lab_world = lab.devices.lab.world if lab.devices.lab is not None else None
-    assert lab_world is not None
-    axis = lab_world.diffractometer.two_theta_deg
+    axis = lab.world.diffractometer.two_theta_deg
 
     class Xrd(PVGroup):
         count_time = pvproperty(value=1.0, name="COUNT_TIME", units="s")
         saturation = pvproperty(value=1.0e6, name="SATURATION", units="counts")
         wavelength = pvproperty(
-            value=float(lab_world.diffractometer.wavelength_a),
+            value=float(lab.world.diffractometer.wavelength_a),
             name="WAVELENGTH",
             units="angstrom",
             read_only=True,
@@ -217,8 +221,7 @@ def xafs_group(lab: RehearsalLab) -> type[PVGroup]:
     """MONO:ENERGY(_RBV), COUNT_TIME, ABSORBER, SATURATION, I0, IT, ACQUIRE, BUSY."""
     xafs = lab.devices.xafs
     tasks: set[asyncio.Task] = set()
-    assert lab.devices.lab is not None
-    first_element = lab.devices.lab.world.elements[0]
+    first_element = lab.world.elements[0]
 
     class Xafs(PVGroup):
         energy = pvproperty(value=7000.0, name="MONO:ENERGY", units="eV", precision=2)
