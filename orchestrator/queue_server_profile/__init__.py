@@ -49,8 +49,15 @@ junkan_documents_address = _required_environment(
 RE = RunEngine({})
 junkan_publisher = Publisher(junkan_documents_address)
 RE.subscribe(junkan_publisher)
-# ophyd-async devices connect in the RunEngine's event loop, where their plans will run.
-RE(ophyd_async_plan_stubs.ensure_connected(*junkan_instrument.devices))
+# ophyd-async devices connect in the RunEngine's event loop, where their plans will run; EPICS
+# devices within the campaign's connect timeout (the worker's log names the PVs that did not).
+_epics = junkan_spec.instrument.epics
+RE(
+    ophyd_async_plan_stubs.ensure_connected(
+        *junkan_instrument.devices, timeout=_epics.connect_timeout_s if _epics else 10.0
+    )
+)
+del _epics
 
 for _device in junkan_instrument.devices:
     if _device.name in globals():

@@ -19,6 +19,7 @@ import xarray as xr
 import yaml
 from bluesky_queueserver_api.zmq import REManagerAPI
 
+from instruments.simulated.rehearsal_ioc import client_environment
 from orchestrator.campaign import CampaignSpec, load_campaign
 from orchestrator.execution import PlanRequest
 from orchestrator.local_executor import LocalExecutor
@@ -36,6 +37,7 @@ from orchestrator.queue_server_executor import (
 from orchestrator.state import CampaignState
 from orchestrator.store import CampaignStore
 from orchestrator.wiring import build_instrument, build_policy, instrument_costs
+from tests.instruments.rehearsal_exercise import rehearsal_ioc
 
 pytestmark = pytest.mark.integration
 
@@ -118,8 +120,11 @@ def queue_server(request, tmp_path_factory) -> Iterator[QueueServer]:
     yield from serve(request, tmp_path_factory.mktemp("queue-server"), campaign)
 
 
-def serve(request, root: Path, campaign: dict) -> Iterator[QueueServer]:
-    """Redis, a 0MQ proxy and an RE Manager whose worker runs `campaign`, all on loopback."""
+def serve(
+    request, root: Path, campaign: dict, environment: dict[str, str] | None = None
+) -> Iterator[QueueServer]:
+    """Redis, a 0MQ proxy and an RE Manager whose worker runs `campaign`, all on loopback; the
+    manager and its worker get `environment` besides this process's."""
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed: apt-get install -y redis-server (as .ci/run does)")
     campaign_path = root / "campaign.yaml"
@@ -170,6 +175,7 @@ def serve(request, root: Path, campaign: dict) -> Iterator[QueueServer]:
         )
         env = {
             **os.environ,
+            **(environment or {}),
             CAMPAIGN_ENV: str(campaign_path),
             SEED_ENV: str(SEED),
             DOCUMENTS_ENV: f"tcp://127.0.0.1:{proxy_in}",
@@ -253,12 +259,16 @@ def test_one_plan_comes_back_as_documents_that_reduce(queue_server: QueueServer)
     assert any(outcome.run_uids == item["result"]["run_uids"] for item in history)
 
 
-def run_campaign(server: QueueServer, store_path: Path, through_queue_server: bool) -> CampaignState:
-    """What `junkan run` does (cli._run_to_end), with the executor chosen here."""
-    store = CampaignStore.create(store_path, server.spec, server.campaign_text)
-    instrument = build_instrument(server.spec, SEED)
+def run_campaign(
+    server: QueueServer, store_path: Path, through_queue_server: bool, spec: CampaignSpec | None = None
+) -> CampaignState:
+    """What `junkan run` does (cli._run_to_end), with the executor chosen here; locally, `spec`
+    may stand in for the server's campaign."""
+    spec = spec or server.spec
+    store = CampaignStore.create(store_path, spec, server.campaign_text)
+    instrument = build_instrument(spec, SEED)
     executor = server.executor() if through_queue_server else LocalExecutor(instrument)
-    policy = build_policy(server.spec, SEED, instrument_costs(instrument))
+    policy = build_policy(spec, SEED, instrument_costs(instrument))
     try:
         return CampaignLoop(store, policy, instrument, executor, seed=SEED).run()
     finally:
@@ -407,3 +417,40 @@ def test_a_thin_film_campaign_through_the_queue_server_equals_the_local_one(
             there = xr.open_zarr(tmp_path / "queue-server" / a.raw[name])[name].values
             here = xr.open_zarr(tmp_path / "local" / b.raw[name])[name].values
             np.testing.assert_array_equal(there, here, err_msg=f"{name} of observation {row}")
+
+
+@pytest.fixture(scope="module")
+def epics_queue_server(request, tmp_path_factory) -> Iterator[tuple[QueueServer, CampaignSpec]]:
+    """The thin-film campaign with `kind: epics`: a rehearsal IOC on loopback serves its PVs, the
+    worker (given the Channel Access environment) connects to it; and the same campaign on the
+    simulated instrument, to compare with."""
+    root = tmp_path_factory.mktemp("epics-queue-server")
+    campaign = yaml.safe_load(THIN_FILM.read_text())
+    campaign.update(budget=4, seed=SEED)
+    campaign["policy"].update({k: v for k, v in LIGHT_POLICY.items() if k != "kind"})
+    simulated = root / "simulated.yaml"
+    simulated.write_text(yaml.safe_dump(campaign, sort_keys=False))
+    campaign["instrument"].update(kind="epics", epics={"prefix": "QS:", "connect_timeout_s": 30})
+    ioc_campaign = root / "ioc.yaml"
+    ioc_campaign.write_text(yaml.safe_dump(campaign, sort_keys=False))
+    (port,) = free_ports(1)
+    with rehearsal_ioc(ioc_campaign, port):
+        for server in serve(request, root, campaign, client_environment(port)):
+            yield server, load_campaign(simulated)[0]
+
+
+def test_an_epics_campaign_through_the_queue_server_observes_what_the_simulated_one_does(
+    epics_queue_server: tuple[QueueServer, CampaignSpec], tmp_path
+) -> None:
+    """The worker drives the rehearsal IOC's PVs over Channel Access; the orchestrator reduces what
+    it sends back: the same observations and raw arrays as the simulated instrument in-process."""
+    server, simulated = epics_queue_server
+    assert server.spec.instrument.kind == "epics"
+    remote = run_campaign(server, tmp_path / "queue-server", through_queue_server=True)
+    local = run_campaign(server, tmp_path / "local", through_queue_server=False, spec=simulated)
+    assert_same_campaign(remote, local, server.spec.budget, "variances", "sample")
+    assert "oxidation_state" in remote.observations[-1].values
+    for a, b in zip(remote.observations, local.observations, strict=True):
+        for name in a.raw:
+            there = xr.open_zarr(tmp_path / "queue-server" / a.raw[name])[name].values
+            np.testing.assert_array_equal(there, xr.open_zarr(tmp_path / "local" / b.raw[name])[name].values)
