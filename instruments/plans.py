@@ -8,6 +8,7 @@ import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator
 
 from instruments.counter import SimulatedCounter
+from instruments.request_checks import checked_composition, checked_count_time
 from instruments.synthesis import SimulatedSynthesis
 
 
@@ -18,8 +19,10 @@ def make_and_count(
     count_time_s: float,
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator[None]:
-    """One run: make a film of `composition`, count on it with every counter, emit one event."""
-    composition = {e: float(composition[e]) for e in synthesis.elements}
+    """One run: make a film of `composition`, count on it with every counter, emit one event. The
+    request is checked before anything moves."""
+    composition = checked_composition(composition, synthesis.elements)
+    count_time_s = checked_count_time("count_time_s", count_time_s)
     start_md = {
         "plan_name": "make_and_count",
         "plan_args": {"composition": composition, "count_time_s": float(count_time_s)},

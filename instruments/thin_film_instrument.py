@@ -24,6 +24,7 @@ from ophyd_async.core import Device
 
 from instruments.counter import SimulatedCounter
 from instruments.reduction import CountingReducer, Document, RawArray, Reduction, ReductionError, split_runs
+from instruments.request_checks import MAX_GUN_POWER_W, checked_composition, checked_count_time
 from instruments.sputter import SAFE_HEATER_C
 from instruments.thin_film_lab import ThinFilmDevices
 from instruments.thin_film_plans import deposit_library, measure_spot, measure_xafs
@@ -77,7 +78,7 @@ class ThinFilmSettings:
     library_duration_s: float = 1800.0
     heater_c: float = SAFE_HEATER_C
     spot_tolerance: float = 0.03
-    max_power_w: float = 250.0
+    max_power_w: float = MAX_GUN_POWER_W
     atoms_per_s_per_w: Mapping[str, float] = field(default_factory=dict)  # at the wafer centre
 
 
@@ -227,7 +228,13 @@ class ThinFilmInstrument:
     def plan(
         self, condition: Mapping[str, float], measurement: Mapping[str, float], md: Mapping[str, Any]
     ) -> MsgGenerator[None]:
+        """Measure `condition` on a spot of a library, depositing one if none is near; the request
+        is checked before anything moves."""
         s = self.settings
+        condition = checked_composition(condition, s.elements)
+        count_time_s = checked_count_time(
+            "count_time_s", measurement.get("count_time_s", s.objective_count_time_s)
+        )
         target = np.array([condition[e] for e in s.elements])
         pid = str(md.get("proposal_id", ""))
         deposited = self.libraries.get(self.deposited_by.get(pid, ""))
@@ -251,6 +258,7 @@ class ThinFilmInstrument:
                 s.library_duration_s,
                 s.heater_c,
                 md={**md, "target": dict(condition)},
+                max_power_w=s.max_power_w,
             )
             record = yield from self._read_library(powers, s.library_duration_s)
             self.deposited_by[pid] = record.library_id
@@ -271,7 +279,6 @@ class ThinFilmInstrument:
         self._choices[str(md.get("proposal_id", ""))] = (choice, new_library)
         position = tuple(float(v) for v in choice.library.positions_mm[choice.index])
         wafer = (self.hardware.changer, choice.library.library_id)
-        count_time_s = float(measurement.get("count_time_s", s.objective_count_time_s))
         detectors: list[tuple[Any, float]] = [(c, count_time_s) for c in self.counters.values()]
         if s.xrd_count_time_s is not None:
             detectors.append((self.hardware.xrd, s.xrd_count_time_s))

@@ -17,6 +17,14 @@ import xraydb
 from bluesky.utils import MsgGenerator
 
 from instruments.faults import instrument_fault_in
+from instruments.request_checks import (
+    MAX_DEPOSITION_S,
+    MAX_GUN_POWER_W,
+    MAX_HEATER_C,
+    checked_count_time,
+    checked_powers,
+    checked_within,
+)
 from instruments.sputter import SAFE_HEATER_C, ShutterState, SputterSystem
 from instruments.wafer_stage import SampleChanger, WaferStage
 from instruments.xafs_setup import XafsSetup
@@ -66,12 +74,13 @@ def deposit_library(
     duration_s: float,
     heater_c: float = SAFE_HEATER_C,
     md: Mapping[str, Any] | None = None,
+    max_power_w: float = MAX_GUN_POWER_W,
 ) -> MsgGenerator[None]:
-    """Co-sputter one library: set powers and heater, open the shutters of powered guns, deposit."""
-    unknown = sorted(set(powers_w) - set(sputter.elements))
-    if unknown:
-        raise ValueError(f"no gun for {unknown}; the sputter system has {list(sputter.elements)}")
-    powers = {e: float(powers_w.get(e, 0.0)) for e in sputter.elements}
+    """Co-sputter one library: set powers and heater, open the shutters of powered guns, deposit.
+    Powers, duration and heater are checked before anything moves."""
+    powers = {e: 0.0 for e in sputter.elements} | checked_powers(powers_w, sputter.elements, max_power_w)
+    duration_s = checked_within("the deposition time", duration_s, 1e-3, MAX_DEPOSITION_S, "s")
+    heater_c = checked_within("the heater setpoint", heater_c, 0.0, MAX_HEATER_C, "degC")
     condition = {f"{e}_power_w": p for e, p in powers.items()}
     start_md = {
         "plan_name": "deposit_library",
@@ -123,6 +132,8 @@ def measure_spot(
     """Move to a spot, set each detector's count time, and read them all in one event. `wafer`: the
     sample changer and the library to load first (read into the event beside the stage)."""
     stage.check(position_mm)  # refused before the run opens, before any motion
+    for detector, count_time_s in detectors:
+        checked_count_time(f"the count time of {detector.name}", count_time_s)
     condition = {"x_mm": float(position_mm[0]), "y_mm": float(position_mm[1]), **_composition(md)}
     names = [d.name for d, _ in detectors]
     start_md = {
@@ -184,6 +195,7 @@ def measure_xafs(
     """Move to a spot and step the monochromator across `element`'s K edge: one event per energy.
     `wafer`: the sample changer and the library to load first."""
     stage.check(position_mm)
+    checked_count_time(f"the count time of {setup.name}", count_time_s)
     energies = np.asarray(
         energies_ev if energies_ev is not None else xafs_scan_energies(element), dtype=float
     )

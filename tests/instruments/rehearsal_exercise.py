@@ -96,9 +96,38 @@ async def beyond_the_limit(prefix: str) -> dict[str, Any]:
     return {"error": error, "readback": await motor.user_readback.get_value()}
 
 
+async def setpoints(prefix: str, elements: Sequence[str], objectives: Sequence[str]) -> dict[str, Any]:
+    """Every setpoint a plan could move, read back from the IOC: what a refused request must leave."""
+    devices, counters = epics_form(prefix, elements, objectives)
+    await asyncio.gather(*(d.connect(timeout=10) for d in [*devices.all, *counters.values()]))
+    sputter = devices.sputter
+    signals = {
+        "deposition_time_s": sputter.deposition_time_s,
+        "heater_c": sputter.heater_c,
+        "library_id": sputter.library_id,
+        "stage_x": devices.stage.x.user_setpoint,
+        "stage_y": devices.stage.y.user_setpoint,
+        "wafer": devices.changer.wafer,
+        "xrd_count_time_s": devices.xrd.count_time_s,
+        "xafs_energy_ev": devices.xafs.energy_ev,
+        "xafs_count_time_s": devices.xafs.count_time_s,
+        **{f"{e}_power_w": sputter.gun(e).power_w for e in elements},
+        **{f"{e}_shutter": sputter.gun(e).shutter for e in elements},
+        **{f"{o}_count_time_s": c.count_time_s for o, c in counters.items()},
+    }
+    read: dict[str, Any] = {}
+    for name, signal in signals.items():
+        value = await signal.get_value()
+        read[name] = value if isinstance(value, int | float | str) else str(value)
+    return read
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "--limits":
         print(json.dumps(asyncio.run(beyond_the_limit(sys.argv[2]))))
+        sys.exit()
+    if sys.argv[1] == "--setpoints":
+        print(json.dumps(asyncio.run(setpoints(sys.argv[2], sys.argv[3].split(","), sys.argv[4].split(",")))))
         sys.exit()
     prefix, elements, objectives = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(",")
     print(json.dumps(asyncio.run(exercise(*epics_form(prefix, elements, objectives)))))

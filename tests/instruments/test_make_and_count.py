@@ -82,16 +82,6 @@ def test_reducer_refuses_a_run_without_events(run_engine, instrument):
         instrument.reduce(without_events)
 
 
-def test_a_composition_off_the_simplex_fails_the_run_and_says_why(run_engine, instrument):
-    documents = []
-    with pytest.raises(Exception, match=r"sums to 1\.1"):
-        run_engine(
-            instrument.plan({"Fe": 0.8, "Ga": 0.2, "Pd": 0.1}, {"count_time_s": 1.0}, {}),
-            lambda name, doc: documents.append((name, doc)),
-        )
-    assert documents[-1][0] == "stop" and documents[-1][1]["exit_status"] == "fail"
-
-
 def test_an_instrument_refuses_objectives_its_world_cannot_measure():
     with pytest.raises(ValueError, match="cannot measure \\['band_gap'\\]"):
         SimulatedInstrument("ternary-magnet", ["band_gap"], seed=0)
