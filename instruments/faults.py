@@ -1,7 +1,8 @@
 """Typed instrument faults: each names the device and the condition, so the loop can record it and go on."""
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -67,16 +68,58 @@ def _describe(condition: Mapping[str, float]) -> str:
     return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in condition.items())
 
 
-def instrument_fault_in(error: BaseException) -> InstrumentFault | None:
-    """The InstrumentFault behind an error (the RunEngine wraps device errors in FailedStatus)."""
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and what it was raised from (the RunEngine wraps device errors in FailedStatus)."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
-        if isinstance(current, InstrumentFault):
-            return current
+        yield current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
+
+
+def instrument_fault_in(error: BaseException) -> InstrumentFault | None:
+    """The InstrumentFault behind an error, or a Channel Access PV that did not answer, typed."""
+    for cause in _causes(error):
+        if isinstance(cause, InstrumentFault):
+            return cause
+    return channel_access_fault(error)
+
+
+def channel_access_fault(error: BaseException) -> InstrumentFault | None:
+    """A PV that did not answer over Channel Access (ophyd-async raises TimeoutError('ca://PV')):
+    disconnected when its channel is down (the IOC is gone, or the network), else a timeout. The
+    channel's state is known only in the event loop the devices run in: elsewhere, a timeout."""
+    for cause in _causes(error):
+        if isinstance(cause, TimeoutError) and cause.args and str(cause.args[0]).startswith("ca://"):
+            pv = str(cause.args[0]).removeprefix("ca://")
+            if _channel_connected(pv) is False:
+                return DeviceDisconnected(pv, "the PV is disconnected (its IOC does not answer)")
+            return DeviceTimeout(pv, "the PV did not answer in time")
     return None
+
+
+def _channel_connected(pv: str) -> bool | None:
+    import aioca  # libca: only when a Channel Access PV failed
+
+    try:
+        channels = aioca.get_channel_infos()
+    except RuntimeError:  # no event loop running here
+        return None
+    return next((c.connected for c in channels if c.name == pv), None)
+
+
+@contextmanager
+def faults_named(condition: Mapping[str, object]) -> Iterator[None]:
+    """Errors raised in a plan's block as typed faults naming the condition it worked on; other
+    errors pass as they are. Run where the plan runs: a PV's connection is judged there."""
+    try:
+        yield
+    except Exception as error:
+        fault = instrument_fault_in(error)
+        if fault is None or (fault is error and fault.condition):
+            raise
+        raise fault.at(condition) from error  # type: ignore[arg-type]
 
 
 def _keep_monitor_open(reading: Mapping[str, Mapping]) -> None:

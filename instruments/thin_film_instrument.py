@@ -23,6 +23,7 @@ from bluesky.utils import MsgGenerator
 from ophyd_async.core import Device
 
 from instruments.counter import SimulatedCounter
+from instruments.faults import faults_named
 from instruments.reduction import CountingReducer, Document, RawArray, Reduction, ReductionError, split_runs
 from instruments.request_checks import MAX_GUN_POWER_W, checked_composition, checked_count_time
 from instruments.sputter import SAFE_HEATER_C
@@ -229,12 +230,19 @@ class ThinFilmInstrument:
         self, condition: Mapping[str, float], measurement: Mapping[str, float], md: Mapping[str, Any]
     ) -> MsgGenerator[None]:
         """Measure `condition` on a spot of a library, depositing one if none is near; the request
-        is checked before anything moves."""
+        is checked before anything moves, and a device's failure comes out as a typed fault."""
         s = self.settings
         condition = checked_composition(condition, s.elements)
         count_time_s = checked_count_time(
             "count_time_s", measurement.get("count_time_s", s.objective_count_time_s)
         )
+        with faults_named(condition):
+            yield from self._make_and_measure(condition, count_time_s, md)
+
+    def _make_and_measure(
+        self, condition: Mapping[str, float], count_time_s: float, md: Mapping[str, Any]
+    ) -> MsgGenerator[None]:
+        s = self.settings
         target = np.array([condition[e] for e in s.elements])
         pid = str(md.get("proposal_id", ""))
         deposited = self.libraries.get(self.deposited_by.get(pid, ""))

@@ -5,8 +5,7 @@ spot, composition, units); arrays (patterns, spectra) are event data whose axes 
 A fault raised by a device is re-raised naming the condition the plan was working on.
 """
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,7 @@ import numpy as np
 import xraydb
 from bluesky.utils import MsgGenerator
 
-from instruments.faults import instrument_fault_in
+from instruments.faults import faults_named
 from instruments.request_checks import (
     MAX_DEPOSITION_S,
     MAX_GUN_POWER_W,
@@ -46,17 +45,6 @@ def xafs_scan_energies(
     near = np.arange(*xanes)
     k = np.arange(np.sqrt(K_PER_SQRT_EV * xanes[1]), k_max + 1e-9, k_step)
     return e0 + np.concatenate([pre, near, k**2 / K_PER_SQRT_EV])
-
-
-@contextmanager
-def _naming(condition: Mapping[str, Any]) -> Iterator[None]:
-    try:
-        yield
-    except Exception as error:
-        fault = instrument_fault_in(error)
-        if fault is None:
-            raise
-        raise fault.at(condition) from error
 
 
 def _close_shutters_and_cool(sputter: SputterSystem) -> MsgGenerator[None]:
@@ -107,7 +95,7 @@ def deposit_library(
             if power > 0:
                 opened += [sputter.gun(element).shutter, ShutterState.OPEN]
         yield from bps.mv(*opened)
-        with _naming(condition):
+        with faults_named(condition):
             yield from bps.trigger(sputter, wait=True)
         yield from _close_shutters_and_cool(sputter)
         yield from bps.create("primary")  # read, not trigger: triggering deposits again
@@ -161,7 +149,7 @@ def measure_spot(
 
     @bpp.run_decorator(md=start_md)
     def run() -> MsgGenerator[None]:
-        with _naming(condition):
+        with faults_named(condition):
             if wafer is not None:  # the wafer first: the stage then moves under it
                 yield from bps.mv(*wafer)
             yield from bps.mv(*setpoints)
@@ -217,7 +205,7 @@ def measure_xafs(
 
     @bpp.run_decorator(md=start_md)
     def run() -> MsgGenerator[None]:
-        with _naming(condition):
+        with faults_named(condition):
             if wafer is not None:
                 yield from bps.mv(*wafer)
             yield from bps.mv(

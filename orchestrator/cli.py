@@ -39,6 +39,7 @@ from orchestrator.pool_replay import pool_replay
 from orchestrator.queue_server_executor import QueueServerError, QueueServerExecutor
 from orchestrator.replay import first_difference
 from orchestrator.resume import ResumeError
+from orchestrator.run_engine_log import run_engine_log_in
 from orchestrator.run_lock import CampaignBusyError, is_running, run_lock
 from orchestrator.state import CampaignState
 from orchestrator.status_report import status_document, summary_lines
@@ -354,7 +355,7 @@ def _run_to_end(
         with run_lock(store):
             proposals = list(campaign_store.state().proposals)
             announce = lambda m: out.print(m, highlight=False)  # noqa: E731
-            with tiled_sink_for(store, tiled, proposals, notify, announce) as sink:
+            with tiled_sink_for(store, tiled, proposals, notify, announce) as sink, run_engine_log_in(store):
                 _run_locked(campaign_store, spec, seed, store, remote, hold_when_paused, notify, sink)
     except CampaignBusyError as exc:
         raise _refuse(str(exc)) from None

@@ -19,7 +19,9 @@ from instruments.thin_film_lab import ThinFilmDevices, epics_thin_film_devices
 
 
 @contextmanager
-def rehearsal_ioc(campaign: Path, port: int, *options: str, speed: float = 10_000.0) -> Iterator[None]:
+def rehearsal_ioc(
+    campaign: Path, port: int, *options: str, speed: float = 10_000.0
+) -> Iterator[subprocess.Popen]:
     """`junkan ioc CAMPAIGN` on 127.0.0.1:`port`, up (its banner printed) until the block ends."""
     command = [sys.executable, "-m", "orchestrator", "ioc", str(campaign), "--port", str(port)]
     process = subprocess.Popen(
@@ -28,7 +30,7 @@ def rehearsal_ioc(campaign: Path, port: int, *options: str, speed: float = 10_00
     try:
         banner = process.stdout.readline() if process.stdout else ""
         assert "rehearsal IOC" in banner, process.stderr.read() if process.stderr else banner
-        yield
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=30)
