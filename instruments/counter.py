@@ -15,7 +15,7 @@ from ophyd_async.core import (
 from ophyd_async.epics.core import epics_signal_r, epics_signal_rw, epics_triggerable_command
 
 from instruments.fault_injection import FaultInjector
-from instruments.faults import DetectorSaturated, check_counts, start_and_wait
+from instruments.faults import DetectorSaturated, check_counts, start_and_wait, trusted_value
 from simulators import World
 
 COUNTER_SATURATION = float(2**31 - 1)  # a 32-bit scaler
@@ -102,4 +102,5 @@ class EpicsCounter(StandardReadable, Triggerable):
     async def trigger(self) -> None:
         count_time_s = await self.count_time_s.get_value()
         await start_and_wait(self.acquire, self.busy, count_time_s * 10 + 10, self.name, "count")
-        check_counts(self.name, np.array([await self.counts.get_value()]), await self.saturation.get_value())
+        counts = await trusted_value(self.name, self.counts)
+        check_counts(self.name, np.array([counts]), await self.saturation.get_value())

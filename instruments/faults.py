@@ -64,6 +64,21 @@ def check_counts(device: str, counts: np.ndarray, saturation: float) -> None:
         )
 
 
+SEVERITY = {0: "NO_ALARM", 1: "MINOR", 2: "MAJOR", -1: "INVALID"}  # as ophyd-async reports it
+
+
+async def trusted_value(device: str, signal):
+    """A result's value, read once with its alarm severity: one in MAJOR or INVALID alarm (its IOC
+    does not vouch for it) is an invalid reading naming the PV."""
+    reading = next(iter((await signal.read(cached=False)).values()))
+    severity = int(reading.get("alarm_severity", 0))
+    if severity == -1 or severity >= 2:
+        alarm = SEVERITY.get(severity, severity)
+        pv = signal.source.partition("://")[2] or signal.source
+        raise InvalidReading(device, f"{pv} is in {alarm} alarm: the IOC does not vouch for it")
+    return reading["value"]
+
+
 def _describe(condition: Mapping[str, float]) -> str:
     return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in condition.items())
 

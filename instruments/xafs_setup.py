@@ -22,7 +22,7 @@ from ophyd_async.epics.core import (
 )
 
 from instruments.fault_injection import FaultInjector
-from instruments.faults import check_counts, start_and_wait
+from instruments.faults import check_counts, start_and_wait, trusted_value
 from instruments.simulated_lab import SimulatedLab
 
 DEFAULT_SATURATION_COUNTS = 5.0e7
@@ -59,7 +59,8 @@ class EpicsXafsSetup(XafsSetup):
         count_time_s = await self.count_time_s.get_value()
         await start_and_wait(self.acquire, self.busy, count_time_s * 10 + 10, self.name, "counters")
         saturation = await self.saturation_counts.get_value()
-        check_counts(self.name, np.array([await self.i0.get_value(), await self.it.get_value()]), saturation)
+        counts = [await trusted_value(self.name, self.i0), await trusted_value(self.name, self.it)]
+        check_counts(self.name, np.array(counts), saturation)
 
 
 class SimulatedXafsSetup(XafsSetup):

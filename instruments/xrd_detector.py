@@ -18,7 +18,7 @@ from ophyd_async.core import (
 from ophyd_async.epics.core import epics_signal_r, epics_signal_rw, epics_triggerable_command
 
 from instruments.fault_injection import FaultInjector
-from instruments.faults import check_counts, start_and_wait
+from instruments.faults import check_counts, start_and_wait, trusted_value
 from instruments.simulated_lab import SimulatedLab
 
 DEFAULT_SATURATION_COUNTS = 1_000_000.0
@@ -51,7 +51,8 @@ class EpicsXrdDetector(XrdDetector):
     async def trigger(self) -> None:
         count_time_s = await self.count_time_s.get_value()
         await start_and_wait(self.acquire, self.busy, count_time_s * 2000 + 30, self.name, "acquisition")
-        check_counts(self.name, await self.counts.get_value(), await self.saturation_counts.get_value())
+        counts = await trusted_value(self.name, self.counts)
+        check_counts(self.name, counts, await self.saturation_counts.get_value())
 
 
 class SimulatedXrdDetector(XrdDetector):

@@ -18,13 +18,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from caproto import ChannelType
+from caproto import AlarmSeverity, AlarmStatus, ChannelAlarm, ChannelType
 from caproto.server import PVGroup, SubGroup, pvproperty
 from ophyd_async.core import Device
 
 from instruments.counter import COUNTER_SATURATION, SimulatedCounter
 from instruments.epics_thin_film import MAX_ARRAY_BYTES, probe_prefix
-from instruments.faults import InstrumentFault
+from instruments.faults import DeviceTimeout, InstrumentFault
 from instruments.sputter import SAFE_HEATER_C, ShutterState
 from instruments.thin_film_lab import ThinFilmDevices
 
@@ -78,11 +78,16 @@ class RehearsalLab:
 
 
 async def acquire(
-    busy: pvproperty, work: Callable[[], Awaitable[None]], device: str, tasks: set[asyncio.Task]
+    busy: pvproperty,
+    work: Callable[[], Awaitable[None]],
+    device: str,
+    tasks: set[asyncio.Task],
+    results: ChannelAlarm | None = None,
 ) -> None:
     """Raise BUSY, then do `work` in the background: the put that started it completes at once, as
-    a detector's Acquire does. A device fault leaves BUSY high (the client's wait times out and says
-    which device and what); anything else is logged and drops BUSY."""
+    a detector's Acquire does. A device that fails to read (no sample under the beam...) puts its
+    `results` in INVALID alarm and drops BUSY, as a detector IOC does; one that hangs (a timeout,
+    or no results alarm to raise) leaves BUSY high and the client's wait times out."""
     if busy.value not in (0, busy.enum_strings[0]):  # caproto keeps an enum's value as its string
         raise ValueError(f"{device} is busy; wait for BUSY to drop")
     await busy.write(1)
@@ -91,10 +96,19 @@ async def acquire(
         try:
             await work()
         except InstrumentFault as fault:
-            log.warning("rehearsal %s: %s (BUSY stays high)", device, fault)
-            return
+            if results is None or isinstance(fault, DeviceTimeout):
+                log.warning("rehearsal %s: %s (BUSY stays high)", device, fault)
+                return
+            log.warning("rehearsal %s: %s (results in INVALID alarm)", device, fault)
+            await results.write(
+                status=AlarmStatus.READ, severity=AlarmSeverity.INVALID_ALARM, alarm_string=str(fault)[:39]
+            )
         except Exception:
             log.exception("rehearsal %s failed", device)
+        else:
+            if results is not None and results.severity != AlarmSeverity.NO_ALARM:
+                clear = AlarmSeverity.NO_ALARM
+                await results.write(status=AlarmStatus.NO_ALARM, severity=clear, alarm_string="")
         await busy.write(0)
 
     task = asyncio.get_running_loop().create_task(run())
@@ -196,7 +210,9 @@ def xrd_group(lab: RehearsalLab) -> type[PVGroup]:
             read_only=True,
         )
         tth = pvproperty(value=axis.tolist(), name="TTH", units="deg", read_only=True, max_length=len(axis))
-        counts = pvproperty(value=[0.0] * len(axis), name="COUNTS", units="counts", read_only=True)
+        counts = pvproperty(
+            value=[0.0] * len(axis), name="COUNTS", units="counts", read_only=True, alarm_group="results"
+        )
         busy = busy_pv("BUSY", "Acquiring")
         start = pvproperty(value=0, name="ACQUIRE")
 
@@ -211,7 +227,7 @@ def xrd_group(lab: RehearsalLab) -> type[PVGroup]:
                 await lab.clock.wait(count_time_s)
                 await self.counts.write((await xrd.counts.get_value()).tolist())
 
-            await acquire(self.busy, count, "xrd", tasks)
+            await acquire(self.busy, count, "xrd", tasks, self.alarms["results"])
             return value
 
     return Xrd
@@ -229,8 +245,8 @@ def xafs_group(lab: RehearsalLab) -> type[PVGroup]:
         count_time = pvproperty(value=1.0, name="COUNT_TIME", units="s")
         absorber = pvproperty(value=first_element, name="ABSORBER", dtype=ChannelType.STRING)
         saturation = pvproperty(value=5.0e7, name="SATURATION", units="counts")
-        i0 = pvproperty(value=0.0, name="I0", units="counts", read_only=True)
-        it = pvproperty(value=0.0, name="IT", units="counts", read_only=True)
+        i0 = pvproperty(value=0.0, name="I0", units="counts", read_only=True, alarm_group="results")
+        it = pvproperty(value=0.0, name="IT", units="counts", read_only=True, alarm_group="results")
         busy = busy_pv("BUSY", "Counting")
         start = pvproperty(value=0, name="ACQUIRE")
 
@@ -253,7 +269,7 @@ def xafs_group(lab: RehearsalLab) -> type[PVGroup]:
                 await self.i0.write(await xafs.i0.get_value())
                 await self.it.write(await xafs.it.get_value())
 
-            await acquire(self.busy, count, "xafs", tasks)
+            await acquire(self.busy, count, "xafs", tasks, self.alarms["results"])
             return value
 
     return Xafs
@@ -336,8 +352,10 @@ def counter_group(lab: RehearsalLab, counter: SimulatedCounter) -> type[PVGroup]
         count_time = pvproperty(value=1.0, name="COUNT_TIME", units="s")
         quantity = pvproperty(value="", name="QUANTITY", dtype=ChannelType.STRING, read_only=True)
         gain = pvproperty(value=1.0, name="GAIN", read_only=True)
-        counts = pvproperty(value=0.0, name="COUNTS", units="counts", read_only=True)
-        background = pvproperty(value=0.0, name="BACKGROUND", units="counts", read_only=True)
+        counts = pvproperty(value=0.0, name="COUNTS", units="counts", read_only=True, alarm_group="results")
+        background = pvproperty(
+            value=0.0, name="BACKGROUND", units="counts", read_only=True, alarm_group="results"
+        )
         saturation = pvproperty(value=COUNTER_SATURATION, name="SATURATION", units="counts", read_only=True)
         busy = busy_pv("BUSY", "Counting")
         start = pvproperty(value=0, name="ACQUIRE")
@@ -359,7 +377,7 @@ def counter_group(lab: RehearsalLab, counter: SimulatedCounter) -> type[PVGroup]
                 await self.background.write(await counter.background_counts.get_value())
                 await self.counts.write(await counter.counts.get_value())
 
-            await acquire(self.busy, count, counter.name, tasks)
+            await acquire(self.busy, count, counter.name, tasks, self.alarms["results"])
             return value
 
     return Counter

@@ -98,6 +98,32 @@ async def beyond_the_limit(prefix: str) -> dict[str, Any]:
     return {"error": error, "readback": await motor.user_readback.get_value()}
 
 
+async def between_spots(prefix: str, elements: Sequence[str], objectives: Sequence[str]) -> dict[str, Any]:
+    """Count with the beam between two spots of a fresh library (no film there), then on a spot:
+    the first acquisition's error, and what the second read."""
+    devices, counters = epics_form(prefix, elements, objectives)
+    await asyncio.gather(*(d.connect(timeout=10) for d in [*devices.all, *counters.values()]))
+    sputter = devices.sputter
+    await sputter.deposition_time_s.set(600.0)
+    for element in elements:
+        await sputter.gun(element).power_w.set(50.0)
+        await sputter.gun(element).shutter.set(ShutterState.OPEN)
+    await sputter.trigger()
+    await devices.changer.set(await sputter.library_id.get_value())
+    xs, ys = await sputter.spot_x_mm.get_value(), await sputter.spot_y_mm.get_value()
+    await devices.stage.set(((xs[0] + xs[1]) / 2, (ys[0] + ys[1]) / 2))
+    read: dict[str, Any] = {}
+    for name, device in [("xrd", devices.xrd), *counters.items()]:
+        try:
+            await device.trigger()
+        except Exception as error:
+            read[f"{name}_error"] = f"{type(error).__name__}: {error}"
+    await devices.stage.set((float(xs[0]), float(ys[0])))
+    await devices.xrd.trigger()
+    read["xrd_after"] = float(sum(await devices.xrd.counts.get_value()))
+    return read
+
+
 async def setpoints(prefix: str, elements: Sequence[str], objectives: Sequence[str]) -> dict[str, Any]:
     """Every setpoint a plan could move, read back from the IOC: what a refused request must leave."""
     devices, counters = epics_form(prefix, elements, objectives)
@@ -127,6 +153,13 @@ async def setpoints(prefix: str, elements: Sequence[str], objectives: Sequence[s
 if __name__ == "__main__":
     if sys.argv[1] == "--limits":
         print(json.dumps(asyncio.run(beyond_the_limit(sys.argv[2]))))
+        sys.exit()
+    if sys.argv[1] == "--between-spots":
+        print(
+            json.dumps(
+                asyncio.run(between_spots(sys.argv[2], sys.argv[3].split(","), sys.argv[4].split(",")))
+            )
+        )
         sys.exit()
     if sys.argv[1] == "--setpoints":
         print(json.dumps(asyncio.run(setpoints(sys.argv[2], sys.argv[3].split(","), sys.argv[4].split(",")))))

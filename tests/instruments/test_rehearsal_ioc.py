@@ -67,3 +67,26 @@ def test_a_stage_motor_refuses_a_target_beyond_its_travel_and_stays_where_it_was
     moved = json.loads(result.stdout)
     assert moved["error"].startswith("MotorLimitsError") and "55.0" in moved["error"]
     assert moved["readback"] == 5.0  # a put to a motor completes when it has arrived
+
+
+def test_a_count_with_no_film_under_the_beam_is_an_invalid_alarm_and_a_typed_fault(ioc):
+    """The IOC puts a detector's results in INVALID alarm when it could not count (the beam between
+    two spots) and drops BUSY, as a detector IOC does; the client refuses the reading, naming the
+    PV and the alarm, at once rather than after a timeout. The next good count clears the alarm."""
+    campaign, port = ioc
+    spec, _ = load_campaign(campaign)
+    elements, objectives = ",".join(spec.space.composition), ",".join(o.name for o in spec.objectives)
+    result = epics_client(
+        port, "tests.instruments.rehearsal_exercise", "--between-spots", PREFIX, elements, objectives
+    )
+    assert result.returncode == 0, result.stderr
+    read = json.loads(result.stdout)
+    assert read["xrd_error"] == (
+        f"InvalidReading: invalid reading on xrd: {PREFIX}XRD:COUNTS is in INVALID alarm: "
+        "the IOC does not vouch for it"
+    )
+    assert read["magnetization_error"].startswith(
+        "InvalidReading: invalid reading on counter_magnetization: "
+        f"{PREFIX}PROBE:MAGNETIZATION:COUNTS is in INVALID alarm"
+    )
+    assert read["xrd_after"] > 0
