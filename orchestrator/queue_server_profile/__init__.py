@@ -25,6 +25,7 @@ from ophyd_async import plan_stubs as ophyd_async_plan_stubs
 
 from instruments import instrument_fault_in
 from instruments.protocols import SharesRecord
+from instruments.request_checks import InvalidRequest
 from orchestrator.campaign import load_campaign
 from orchestrator.queue_server_executor import CAMPAIGN_ENV, DOCUMENTS_ENV, SEED_ENV
 from orchestrator.wiring import build_instrument
@@ -93,7 +94,11 @@ def _check_campaign(md: dict) -> None:
 def junkan_plan(condition: dict, measurement: dict, md: dict, record: dict | None = None):
     """Make and measure one condition with the campaign's instrument: what LocalExecutor runs in-process.
     `record`: what the orchestrator's instrument has made and measured (libraries, spots taken),
-    adopted first, so that a fresh worker measures the wafers the campaign's record says exist."""
+    adopted first, so that a fresh worker measures the wafers the campaign's record says exist.
+    The request is checked before anything moves (the instrument's plan checks the values)."""
+    for name, given in (("condition", condition), ("measurement", measurement), ("md", md)):
+        if not isinstance(given, dict):
+            raise InvalidRequest(f"junkan_plan's {name} is {given!r}; give a mapping (a JSON object)")
     _check_campaign(md)
     if record is not None and isinstance(junkan_instrument, SharesRecord):
         junkan_instrument.adopt_record(record)

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
+from bluesky_queueserver_api import BPlan
+from bluesky_queueserver_api.comm_base import RequestFailedError
 from bluesky_queueserver_api.zmq import REManagerAPI
 
 from instruments.simulated.rehearsal_ioc import client_environment
@@ -491,4 +493,27 @@ def test_an_invalid_request_through_the_queue_server_is_refused_before_any_setpo
         refused = executor.run(request, lambda name, doc: None)
     assert refused.exit_status == "fail" and refused.documents == [] and refused.run_uids == []
     assert message in refused.reason and "InvalidRequest" in refused.reason, refused.reason
+    assert ioc_setpoints(server.spec, port) == before
+
+
+def test_junkan_plan_queued_as_qserver_would_is_refused_before_any_setpoint_moves(
+    epics_queue_server: EpicsQueueServer,
+) -> None:
+    """`qserver queue execute plan '{"name": "junkan_plan", ...}'` sends whatever JSON it is given:
+    a condition written as a formula is refused by the RE Manager (junkan_plan's signature says
+    dict), a fraction written as text by junkan_plan in the worker; no setpoint moves."""
+    server, port = epics_queue_server.server, epics_queue_server.ioc_port
+    before = ioc_setpoints(server.spec, port)
+    md = {"campaign": server.spec.name, "junkan_seed": SEED}
+    measurement = {"count_time_s": 1.0}
+    formula = BPlan("junkan_plan", condition="Fe50Co30Ni20", measurement=measurement, md=md)
+    with pytest.raises(RequestFailedError, match=r"(?s)Plan validation failed.*condition.*valid dictionary"):
+        server.api.item_execute(formula)
+    condition = {"Fe": "half", "Co": 0.3, "Ni": 0.2}
+    text = BPlan("junkan_plan", condition=condition, measurement=measurement, md=md)
+    assert server.api.item_execute(text)["success"]
+    server.api.wait_for_idle(timeout=60)
+    result = server.api.history_get()["items"][-1]["result"]
+    assert result["exit_status"] == "failed" and result["run_uids"] == []
+    assert "InvalidRequest: the fraction of Fe = 'half' is not a number" in result["msg"], result["msg"]
     assert ioc_setpoints(server.spec, port) == before
