@@ -3,7 +3,14 @@
 from instruments.fault_injection import FAULT_KINDS
 from instruments.faults import InstrumentFault, instrument_fault_in
 from instruments.plans import make_and_count
-from instruments.reduction import CountingReducer, Document, RawArray, Reducer, Reduction, ReductionError
+from instruments.reduction.reducer import (
+    CountingReducer,
+    Document,
+    RawArray,
+    Reducer,
+    Reduction,
+    ReductionError,
+)
 from instruments.simulated_instrument import (
     InstrumentDescription,
     SimulatedInstrument,

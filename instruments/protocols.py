@@ -4,7 +4,7 @@ isinstance (not getattr): the contract is written down where instruments can see
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from instruments.reduction import Document
+from instruments.reduction.reducer import Document
 
 
 @runtime_checkable

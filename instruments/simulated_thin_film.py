@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 import xraydb
 
 from instruments.counter import SimulatedCounter
+from instruments.reduction.xafs import XafsReducer
+from instruments.reduction.xrd import XrdPhaseFractionReducer
 from instruments.thin_film_instrument import ThinFilmInstrument, ThinFilmSettings
 from instruments.thin_film_lab import simulated_thin_film_devices
-from instruments.xafs_reduction import XafsReducer
-from instruments.xrd_reduction import XrdPhaseFractionReducer
 from simulators.xafs import AbsorberSite, normalised_mu
 
 XAFS_STANDARD_SHELL_A = 2.1  # a generic metal-oxygen first shell for the reference spectra

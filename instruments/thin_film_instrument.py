@@ -23,12 +23,19 @@ from bluesky.utils import MsgGenerator
 from ophyd_async.core import Device
 
 from instruments.counter import SimulatedCounter
-from instruments.reduction import CountingReducer, Document, RawArray, Reduction, ReductionError, split_runs
+from instruments.reduction.reducer import (
+    CountingReducer,
+    Document,
+    RawArray,
+    Reduction,
+    ReductionError,
+    split_runs,
+)
+from instruments.reduction.xafs import XafsReducer, xafs_scan
+from instruments.reduction.xrd import XrdPhaseFractionReducer, xrd_pattern
 from instruments.sputter import SAFE_HEATER_C
 from instruments.thin_film_lab import ThinFilmDevices
 from instruments.thin_film_plans import deposit_library, measure_spot, measure_xafs
-from instruments.xafs_reduction import XafsReducer, xafs_scan
-from instruments.xrd_reduction import XrdPhaseFractionReducer, xrd_pattern
 
 
 @dataclass

@@ -81,7 +81,7 @@ def test_bad_tables_are_explained(tmp_path, text, inputs, message):
 
 
 def test_a_recorded_pattern_reduces_to_its_phase_map_weights(run_engine, fe_ga_pd_dir):
-    from instruments.xrd_phase_mapping import XrdComponentReducer, map_phases
+    from instruments.reduction.xrd_phase_mapping import XrdComponentReducer, map_phases
 
     table = fe_ga_pd_table(fe_ga_pd_dir)
     array = table.arrays["xrd_intensity"]
