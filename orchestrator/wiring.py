@@ -9,7 +9,7 @@ from instruments import (
     simulated_thin_film_instrument,
 )
 from instruments.epics_thin_film import epics_thin_film_instrument
-from instruments.recorded_pool_instrument import RecordedPoolInstrument
+from instruments.recorded.pool_instrument import RecordedPoolInstrument
 from orchestrator.campaign import CampaignSpec, LibrarySpec, resolve_prior
 from orchestrator.recorded_campaign import build_recorded_instrument, recorded_costs
 from policies import (

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from ophyd_async.plan_stubs import ensure_connected
 
-from instruments.recorded_pool import (
+from instruments.recorded.pool import (
     RecordedPool,
     RecordedValueReducer,
     fe_ga_pd_table,
