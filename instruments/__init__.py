@@ -2,7 +2,7 @@
 
 from instruments.fault_injection import FAULT_KINDS
 from instruments.faults import InstrumentFault, instrument_fault_in
-from instruments.plans import make_and_count
+from instruments.plans.make_and_count import make_and_count
 from instruments.reduction.reducer import (
     CountingReducer,
     Document,

@@ -9,7 +9,7 @@ from ophyd_async.core import Device
 
 from instruments.counter import SimulatedCounter
 from instruments.fault_injection import FaultInjector
-from instruments.plans import make_and_count
+from instruments.plans.make_and_count import make_and_count
 from instruments.reduction.reducer import CountingReducer, Document, Reduction
 from instruments.simulated_bench import SimulatedBench
 from instruments.synthesis import SimulatedSynthesis

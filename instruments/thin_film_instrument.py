@@ -23,6 +23,7 @@ from bluesky.utils import MsgGenerator
 from ophyd_async.core import Device
 
 from instruments.counter import SimulatedCounter
+from instruments.plans.thin_film import deposit_library, measure_spot, measure_xafs
 from instruments.reduction.reducer import (
     CountingReducer,
     Document,
@@ -35,7 +36,6 @@ from instruments.reduction.xafs import XafsReducer, xafs_scan
 from instruments.reduction.xrd import XrdPhaseFractionReducer, xrd_pattern
 from instruments.sputter import SAFE_HEATER_C
 from instruments.thin_film_lab import ThinFilmDevices
-from instruments.thin_film_plans import deposit_library, measure_spot, measure_xafs
 
 
 @dataclass

@@ -17,9 +17,7 @@ from instruments.faults import (
     StageLimitFault,
     instrument_fault_in,
 )
-from instruments.sputter import SAFE_HEATER_C, ShutterState
-from instruments.thin_film_lab import epics_thin_film_devices, simulated_thin_film_devices
-from instruments.thin_film_plans import (
+from instruments.plans.thin_film import (
     SpotRequest,
     characterize_spots,
     deposit_library,
@@ -29,6 +27,8 @@ from instruments.thin_film_plans import (
     shortest_tour,
     xafs_scan_energies,
 )
+from instruments.sputter import SAFE_HEATER_C, ShutterState
+from instruments.thin_film_lab import epics_thin_film_devices, simulated_thin_film_devices
 
 POWERS = {"Fe": 200.0, "Ga": 90.0, "Pd": 70.0}
 
