@@ -14,8 +14,8 @@ from ophyd_async.core import (
 )
 from ophyd_async.epics.core import epics_signal_r, epics_signal_rw, epics_triggerable_command
 
-from instruments.fault_injection import FaultInjector
 from instruments.faults import DetectorSaturated, check_counts, start_and_wait
+from instruments.simulated.fault_injection import FaultInjector
 from simulators import World
 
 COUNTER_SATURATION = float(2**31 - 1)  # a 32-bit scaler

@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from instruments.counter import EpicsCounter
-from instruments.simulated_thin_film import simulated_thin_film_instrument
+from instruments.simulated.thin_film import simulated_thin_film_instrument
 from instruments.thin_film_instrument import ThinFilmInstrument
 from instruments.thin_film_lab import epics_thin_film_devices
 

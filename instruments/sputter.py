@@ -29,9 +29,9 @@ from ophyd_async.epics.core import (
     epics_triggerable_command,
 )
 
-from instruments.fault_injection import FaultInjector
 from instruments.faults import InstrumentFault, start_and_wait
-from instruments.simulated_lab import SimulatedLab
+from instruments.simulated.fault_injection import FaultInjector
+from instruments.simulated.lab import SimulatedLab
 
 SAFE_HEATER_C = 25.0
 DEPOSITION_TIMEOUT_S = 4 * 3600.0

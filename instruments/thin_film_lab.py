@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from ophyd_async.core import Device
 
-from instruments.fault_injection import FaultInjector
-from instruments.simulated_lab import SimulatedLab
+from instruments.simulated.fault_injection import FaultInjector
+from instruments.simulated.lab import SimulatedLab
 from instruments.sputter import EpicsSputterSystem, SimulatedSputterSystem, SputterSystem
 from instruments.wafer_stage import (
     SampleChanger,

@@ -21,9 +21,9 @@ from ophyd_async.epics.core import (
     epics_triggerable_command,
 )
 
-from instruments.fault_injection import FaultInjector
 from instruments.faults import check_counts, start_and_wait
-from instruments.simulated_lab import SimulatedLab
+from instruments.simulated.fault_injection import FaultInjector
+from instruments.simulated.lab import SimulatedLab
 
 DEFAULT_SATURATION_COUNTS = 5.0e7
 

@@ -17,9 +17,9 @@ from ophyd_async.core import (
 )
 from ophyd_async.epics.core import epics_signal_r, epics_signal_rw, epics_triggerable_command
 
-from instruments.fault_injection import FaultInjector
 from instruments.faults import check_counts, start_and_wait
-from instruments.simulated_lab import SimulatedLab
+from instruments.simulated.fault_injection import FaultInjector
+from instruments.simulated.lab import SimulatedLab
 
 DEFAULT_SATURATION_COUNTS = 1_000_000.0
 

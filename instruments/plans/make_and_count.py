@@ -8,7 +8,7 @@ import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator
 
 from instruments.counter import SimulatedCounter
-from instruments.synthesis import SimulatedSynthesis
+from instruments.simulated.synthesis import SimulatedSynthesis
 
 
 def make_and_count(
