@@ -8,10 +8,10 @@ they are the IOC's own. A lab's measured calibration files are the step after th
 import os
 from collections.abc import Mapping, Sequence
 
-from instruments.counter import EpicsCounter
+from instruments.devices.counter import EpicsCounter
+from instruments.devices.thin_film import epics_thin_film_devices
 from instruments.simulated.thin_film import simulated_thin_film_instrument
 from instruments.thin_film_instrument import ThinFilmInstrument
-from instruments.thin_film_lab import epics_thin_film_devices
 
 MAX_ARRAY_BYTES = 10_000_000  # an XRD pattern is 3,001 doubles: beyond Channel Access's 16 kB default
 

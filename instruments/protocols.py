@@ -1,8 +1,10 @@
 """Abilities an instrument may have beyond planning and reducing, as protocols the loop checks with
 isinstance (not getattr): the contract is written down where instruments can see it."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
 
 from instruments.reduction.reducer import Document
 
@@ -38,3 +40,22 @@ class SharesRecord(Protocol):
     def record_summary(self) -> dict[str, Any]: ...
 
     def adopt_record(self, summary: Any) -> None: ...
+
+
+@runtime_checkable
+class RestoresFilms(Protocol):
+    """The backend behind a lab's devices that holds its films (a simulated lab): a film that a
+    process before this one deposited is rebuilt in it from the record, so its spots can be measured."""
+
+    @property
+    def libraries(self) -> Mapping[str, Any]: ...
+
+    def restore_library(
+        self,
+        library_id: str,
+        powers_w: Mapping[str, float],
+        duration_s: float,
+        positions_mm: np.ndarray,
+        measured_compositions: np.ndarray,
+        thickness_nm: np.ndarray,
+    ) -> None: ...

@@ -22,7 +22,8 @@ import numpy as np
 from bluesky.utils import MsgGenerator
 from ophyd_async.core import Device
 
-from instruments.counter import SimulatedCounter
+from instruments.devices.sputter import SAFE_HEATER_C
+from instruments.devices.thin_film import ThinFilmDevices
 from instruments.plans.thin_film import deposit_library, measure_spot, measure_xafs
 from instruments.reduction.reducer import (
     CountingReducer,
@@ -34,8 +35,7 @@ from instruments.reduction.reducer import (
 )
 from instruments.reduction.xafs import XafsReducer, xafs_scan
 from instruments.reduction.xrd import XrdPhaseFractionReducer, xrd_pattern
-from instruments.sputter import SAFE_HEATER_C
-from instruments.thin_film_lab import ThinFilmDevices
+from instruments.simulated.counter import SimulatedCounter
 
 
 @dataclass

@@ -7,7 +7,7 @@ import bluesky.plan_stubs as bps
 import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator
 
-from instruments.counter import SimulatedCounter
+from instruments.simulated.counter import SimulatedCounter
 from instruments.simulated.synthesis import SimulatedSynthesis
 
 

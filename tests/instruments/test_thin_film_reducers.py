@@ -10,7 +10,7 @@ from instruments.plans.thin_film import deposit_library, measure_xafs, measure_x
 from instruments.reduction.reducer import ReductionError
 from instruments.reduction.xafs import XafsReducer
 from instruments.reduction.xrd import XrdPeakReducer, XrdPhaseFractionReducer
-from instruments.thin_film_lab import simulated_thin_film_devices
+from instruments.simulated.thin_film import simulated_thin_film_devices
 from simulators.xafs import AbsorberSite, normalised_mu
 
 
