@@ -1,12 +1,27 @@
-"""Abilities an instrument may have beyond planning and reducing, as protocols the loop checks with
-isinstance (not getattr): the contract is written down where instruments can see it."""
+"""The contracts instruments keep, as runtime-checkable protocols: abilities an instrument may have
+beyond planning and reducing, which the loop checks with isinstance (not getattr), and the devices
+that hardware-neutral plans and instruments are typed against (not a simulated class). The contract
+is written down where instruments can see it."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from bluesky.protocols import Readable, Triggerable
+from ophyd_async.core import SignalRW
 
 from instruments.reduction.reducer import Document
+
+
+@runtime_checkable
+class HasCandidateSpots(Protocol):
+    """Has samples made already that can be measured without making anything new (a library's
+    unmeasured spots, a recorded table's conditions): the cheap candidates a cost-aware policy
+    weighs against making a new sample."""
+
+    def unmeasured_spots(self) -> tuple[tuple[str, ...], np.ndarray]:
+        """Their ids, and their compositions (one row each, in the instrument's element order)."""
+        ...
 
 
 @runtime_checkable
@@ -59,3 +74,23 @@ class RestoresFilms(Protocol):
         measured_compositions: np.ndarray,
         thickness_nm: np.ndarray,
     ) -> None: ...
+
+
+@runtime_checkable
+class CountingDetector(Readable[Any], Triggerable, Protocol):
+    """Counts for `count_time_s` when triggered, then reads out what it counted: an objective's
+    counter (`devices.counter.EpicsCounter`, `simulated.counter.SimulatedCounter`)."""
+
+    count_time_s: SignalRW[float]
+
+
+@runtime_checkable
+class Synthesis(Readable[Any], Triggerable, Protocol):
+    """Makes a sample of the target fractions when triggered, and reads out what it made
+    (`simulated.synthesis.SimulatedSynthesis`)."""
+
+    elements: tuple[str, ...]
+
+    def fraction(self, element: str) -> SignalRW[float]:
+        """The signal holding an element's target fraction."""
+        ...

@@ -25,6 +25,7 @@ from ophyd_async.core import Device
 from instruments.devices.sputter import SAFE_HEATER_C
 from instruments.devices.thin_film import ThinFilmDevices
 from instruments.plans.thin_film import deposit_library, measure_spot, measure_xafs
+from instruments.protocols import CountingDetector
 from instruments.reduction.reducer import (
     CountingReducer,
     Document,
@@ -35,7 +36,6 @@ from instruments.reduction.reducer import (
 )
 from instruments.reduction.xafs import XafsReducer, xafs_scan
 from instruments.reduction.xrd import XrdPhaseFractionReducer, xrd_pattern
-from instruments.simulated.counter import SimulatedCounter
 
 
 @dataclass
@@ -92,7 +92,7 @@ class ThinFilmInstrument:
     def __init__(
         self,
         devices: ThinFilmDevices,
-        counters: Mapping[str, SimulatedCounter],
+        counters: Mapping[str, CountingDetector],
         settings: ThinFilmSettings,
         phase_reducer: XrdPhaseFractionReducer | None = None,
         xafs_reducer: XafsReducer | None = None,

@@ -7,13 +7,12 @@ import bluesky.plan_stubs as bps
 import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator
 
-from instruments.simulated.counter import SimulatedCounter
-from instruments.simulated.synthesis import SimulatedSynthesis
+from instruments.protocols import CountingDetector, Synthesis
 
 
 def make_and_count(
-    synthesis: SimulatedSynthesis,
-    counters: Sequence[SimulatedCounter],
+    synthesis: Synthesis,
+    counters: Sequence[CountingDetector],
     composition: Mapping[str, float],
     count_time_s: float,
     md: Mapping[str, Any] | None = None,
