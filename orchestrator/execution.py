@@ -3,7 +3,7 @@ RunEngine and for a queue server on another host."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bluesky.utils import MsgGenerator
 from ophyd_async.core import Device
@@ -51,3 +51,11 @@ class Executor(Protocol):
     in_process: bool  # runs plans on this process's own instrument (which then knows what it made)
 
     def run(self, request: PlanRequest, on_document: DocumentCallback) -> RunOutcome: ...
+
+
+@runtime_checkable
+class Interruptible(Protocol):
+    """An executor that can stop the plan it is running when the campaign's process is interrupted
+    (Ctrl-C), so the instrument is left safe before the loop records the interruption."""
+
+    def interrupt(self) -> None: ...
