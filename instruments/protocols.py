@@ -1,16 +1,48 @@
-"""The contracts instruments keep, as runtime-checkable protocols: abilities an instrument may have
-beyond planning and reducing, which the loop checks with isinstance (not getattr), and the devices
-that hardware-neutral plans and instruments are typed against (not a simulated class). The contract
-is written down where instruments can see it."""
+"""The contracts instruments keep, as runtime-checkable protocols: what the loop and the executors
+ask of every instrument (planning, reducing), the abilities an instrument may have beyond that,
+which the loop checks with isinstance (not getattr), and the devices that hardware-neutral plans
+and instruments are typed against (not a simulated class). The contract is written down where
+instruments can see it."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from bluesky.protocols import Readable, Triggerable
-from ophyd_async.core import SignalRW
+from bluesky.utils import MsgGenerator
+from ophyd_async.core import Device, SignalRW
 
-from instruments.reduction.reducer import Document
+from instruments.reduction.reducer import Document, Reduction
+
+
+@runtime_checkable
+class Instrument(Protocol):
+    """What the loop asks of every instrument: a plan that makes and measures a condition, the
+    reduction of that plan's documents, and the units of what it reduces to."""
+
+    def plan(
+        self,
+        condition: Mapping[str, float],
+        measurement: Mapping[str, float],
+        md: Mapping[str, Any],
+    ) -> MsgGenerator[None]: ...
+
+    quantity_units: Mapping[str, str]
+
+    def reduce(self, documents: list[Document]) -> Reduction: ...
+
+
+@runtime_checkable
+class PlanningInstrument(Protocol):
+    """What an executor asks of the instrument where the plan runs: its devices, to connect, and the
+    plan for a request."""
+
+    @property
+    def devices(self) -> list[Device]: ...
+
+    def plan(
+        self, condition: Mapping[str, float], measurement: Mapping[str, float], md: Mapping[str, Any]
+    ) -> MsgGenerator[None]: ...
 
 
 @runtime_checkable

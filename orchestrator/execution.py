@@ -5,9 +5,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from bluesky.utils import MsgGenerator
-from ophyd_async.core import Device
-
 DocumentCallback = Callable[[str, Mapping[str, Any]], None]
 
 
@@ -35,15 +32,6 @@ class RunOutcome:
     @property
     def succeeded(self) -> bool:
         return self.exit_status == "success" and bool(self.run_uids)
-
-
-class PlanningInstrument(Protocol):
-    @property
-    def devices(self) -> list[Device]: ...
-
-    def plan(
-        self, condition: Mapping[str, float], measurement: Mapping[str, float], md: Mapping[str, Any]
-    ) -> MsgGenerator[None]: ...
 
 
 class Executor(Protocol):

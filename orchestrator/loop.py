@@ -8,12 +8,10 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import version
-from typing import Any, Protocol
+from typing import Any
 
-from bluesky.utils import MsgGenerator
-
-from instruments import Document, Reduction, ReductionError
-from instruments.protocols import HasCandidateSpots, RestoresFromDocuments, SharesRecord
+from instruments import ReductionError
+from instruments.protocols import HasCandidateSpots, Instrument, RestoresFromDocuments, SharesRecord
 from orchestrator.control import TakesControl
 from orchestrator.document_journal import DocumentJournal
 from orchestrator.events import (
@@ -44,19 +42,6 @@ from policies import CandidateSet, Policy, Proposal, SobolSampler
 
 def _fallback_seed(seed: int, n: int) -> int:
     return (seed * 1_000_003 + n) % 2**31
-
-
-class Instrument(Protocol):
-    def plan(
-        self,
-        condition: Mapping[str, float],
-        measurement: Mapping[str, float],
-        md: Mapping[str, Any],
-    ) -> MsgGenerator[None]: ...
-
-    quantity_units: Mapping[str, str]
-
-    def reduce(self, documents: list[Document]) -> Reduction: ...
 
 
 @dataclass(frozen=True)

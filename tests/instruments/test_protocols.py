@@ -3,7 +3,14 @@ with isinstance, so a renamed method would switch it off without an error."""
 
 from instruments import SimulatedInstrument, ThinFilmInstrument, simulated_thin_film_instrument
 from instruments.devices.counter import EpicsCounter
-from instruments.protocols import CountingDetector, HasCandidateSpots, RestoresFilms, Synthesis
+from instruments.protocols import (
+    CountingDetector,
+    HasCandidateSpots,
+    Instrument,
+    PlanningInstrument,
+    RestoresFilms,
+    Synthesis,
+)
 from instruments.recorded.pool_instrument import RecordedPoolInstrument
 
 
@@ -26,3 +33,12 @@ def test_counters_and_synthesis_keep_the_contracts_the_plans_are_typed_against()
 def test_a_simulated_thin_film_lab_rebuilds_films_from_the_record():
     instrument = simulated_thin_film_instrument("fe-co-ni-oxide", [], seed=0, settings={})
     assert isinstance(instrument.hardware.lab, RestoresFilms)
+
+
+def test_every_instrument_plans_and_reduces_as_the_loop_and_the_executors_ask():
+    instruments = [
+        SimulatedInstrument("ternary-magnet", ["magnetization"], seed=0),
+        simulated_thin_film_instrument("fe-co-ni-oxide", [], seed=0, settings={}),
+    ]
+    for instrument in instruments:
+        assert isinstance(instrument, Instrument) and isinstance(instrument, PlanningInstrument)
