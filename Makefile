@@ -26,9 +26,11 @@ demo: setup
 	$(BIN)/junkan run examples/quickstart.yaml --store $(STORE)
 	@echo "store: $(STORE)   (inspect with: $(BIN)/junkan status $(STORE) --json)"
 
+# lint-imports: the arrows between the rooms, as pyproject.toml's import-linter contracts state them
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # The queue-server tests start a real Redis and the dashboard tests drive a real browser: Debian's
 # redis-server and chromium (installed here when missing; Playwright uses this chromium, no download).

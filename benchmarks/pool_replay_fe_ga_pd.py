@@ -11,7 +11,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from instruments.recorded_pool import fe_ga_pd_table
+from instruments.recorded.pool import fe_ga_pd_table
 from orchestrator.pool_replay import pool_replay
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fe-ga-pd"

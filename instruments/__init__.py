@@ -1,15 +1,22 @@
 """Bluesky side: ophyd-async devices, plans and reducers. Knows nothing of BoTorch."""
 
-from instruments.fault_injection import FAULT_KINDS
 from instruments.faults import InstrumentFault, instrument_fault_in
-from instruments.plans import make_and_count
-from instruments.reduction import CountingReducer, Document, RawArray, Reducer, Reduction, ReductionError
-from instruments.simulated_instrument import (
+from instruments.plans.make_and_count import make_and_count
+from instruments.reduction.reducer import (
+    CountingReducer,
+    Document,
+    RawArray,
+    Reducer,
+    Reduction,
+    ReductionError,
+)
+from instruments.simulated.fault_injection import FAULT_KINDS
+from instruments.simulated.instrument import (
     InstrumentDescription,
     SimulatedInstrument,
     describe_simulated_world,
 )
-from instruments.simulated_thin_film import simulated_thin_film_instrument
+from instruments.simulated.thin_film import simulated_thin_film_instrument
 from instruments.thin_film_instrument import ThinFilmInstrument, ThinFilmSettings
 
 __all__ = [

@@ -1,17 +1,19 @@
 """A thin-film instrument on EPICS: its devices and objective probes under one PV prefix.
 
-Calibrations (atoms per second per watt) and reference data (phase patterns, XAFS standards) are
-taken from a world, as the simulated instrument takes them: for a rehearsal against `junkan ioc`
-they are the IOC's own. A lab's measured calibration files are the step after this one.
+Calibrations (atoms per second per watt, in `settings`) and reference data (phase patterns, XAFS
+standards, in the reducers) come from the caller: `orchestrator.wiring` takes them from a simulated
+instrument over the same world and seed, so for a rehearsal against `junkan ioc` they are the IOC's
+own. A lab's measured calibration files are the step after this one.
 """
 
 import os
 from collections.abc import Mapping, Sequence
 
-from instruments.counter import EpicsCounter
-from instruments.simulated_thin_film import simulated_thin_film_instrument
-from instruments.thin_film_instrument import ThinFilmInstrument
-from instruments.thin_film_lab import epics_thin_film_devices
+from instruments.devices.counter import EpicsCounter
+from instruments.devices.thin_film import epics_thin_film_devices
+from instruments.reduction.xafs import XafsReducer
+from instruments.reduction.xrd import XrdPhaseFractionReducer
+from instruments.thin_film_instrument import ThinFilmInstrument, ThinFilmSettings
 
 MAX_ARRAY_BYTES = 10_000_000  # an XRD pattern is 3,001 doubles: beyond Channel Access's 16 kB default
 
@@ -22,21 +24,20 @@ def probe_prefix(prefix: str, objective: str) -> str:
 
 def epics_thin_film_instrument(
     prefix: str,
-    world: str,
     objectives: Sequence[str],
-    seed: int,
-    settings: Mapping[str, object],
-    xafs_reference_valences: Sequence[float] = (2.0, 3.0),
+    settings: ThinFilmSettings,
+    phase_reducer: XrdPhaseFractionReducer | None = None,
+    xafs_reducer: XafsReducer | None = None,
+    feature_units: Mapping[str, str] | None = None,
 ) -> ThinFilmInstrument:
     # libca reads its array limit once, when the process's first channel opens: before that, here
     os.environ.setdefault("EPICS_CA_MAX_ARRAY_BYTES", str(MAX_ARRAY_BYTES))
-    reference = simulated_thin_film_instrument(world, objectives, seed, settings, xafs_reference_valences)
     counters = {o: EpicsCounter(probe_prefix(prefix, o), name=f"counter_{o}") for o in objectives}
     return ThinFilmInstrument(
-        epics_thin_film_devices(prefix, reference.settings.elements),
-        counters,  # type: ignore[arg-type]
-        reference.settings,
-        phase_reducer=reference.phase_reducer,
-        xafs_reducer=reference.xafs_reducer,
-        feature_units=reference.quantity_units,
+        epics_thin_film_devices(prefix, settings.elements),
+        counters,
+        settings,
+        phase_reducer=phase_reducer,
+        xafs_reducer=xafs_reducer,
+        feature_units=feature_units,
     )

@@ -1,10 +1,59 @@
-"""Abilities an instrument may have beyond planning and reducing, as protocols the loop checks with
-isinstance (not getattr): the contract is written down where instruments can see it."""
+"""The contracts instruments keep, as runtime-checkable protocols: what the loop and the executors
+ask of every instrument (planning, reducing), the abilities an instrument may have beyond that,
+which the loop checks with isinstance (not getattr), and the devices that hardware-neutral plans
+and instruments are typed against (not a simulated class). The contract is written down where
+instruments can see it."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from instruments.reduction import Document
+import numpy as np
+from bluesky.protocols import Readable, Triggerable
+from bluesky.utils import MsgGenerator
+from ophyd_async.core import Device, SignalRW
+
+from instruments.reduction.reducer import Document, Reduction
+
+
+@runtime_checkable
+class Instrument(Protocol):
+    """What the loop asks of every instrument: a plan that makes and measures a condition, the
+    reduction of that plan's documents, and the units of what it reduces to."""
+
+    def plan(
+        self,
+        condition: Mapping[str, float],
+        measurement: Mapping[str, float],
+        md: Mapping[str, Any],
+    ) -> MsgGenerator[None]: ...
+
+    quantity_units: Mapping[str, str]
+
+    def reduce(self, documents: list[Document]) -> Reduction: ...
+
+
+@runtime_checkable
+class PlanningInstrument(Protocol):
+    """What an executor asks of the instrument where the plan runs: its devices, to connect, and the
+    plan for a request."""
+
+    @property
+    def devices(self) -> list[Device]: ...
+
+    def plan(
+        self, condition: Mapping[str, float], measurement: Mapping[str, float], md: Mapping[str, Any]
+    ) -> MsgGenerator[None]: ...
+
+
+@runtime_checkable
+class HasCandidateSpots(Protocol):
+    """Has samples made already that can be measured without making anything new (a library's
+    unmeasured spots, a recorded table's conditions): the cheap candidates a cost-aware policy
+    weighs against making a new sample."""
+
+    def unmeasured_spots(self) -> tuple[tuple[str, ...], np.ndarray]:
+        """Their ids, and their compositions (one row each, in the instrument's element order)."""
+        ...
 
 
 @runtime_checkable
@@ -38,3 +87,42 @@ class SharesRecord(Protocol):
     def record_summary(self) -> dict[str, Any]: ...
 
     def adopt_record(self, summary: Any) -> None: ...
+
+
+@runtime_checkable
+class RestoresFilms(Protocol):
+    """The backend behind a lab's devices that holds its films (a simulated lab): a film that a
+    process before this one deposited is rebuilt in it from the record, so its spots can be measured."""
+
+    @property
+    def libraries(self) -> Mapping[str, Any]: ...
+
+    def restore_library(
+        self,
+        library_id: str,
+        powers_w: Mapping[str, float],
+        duration_s: float,
+        positions_mm: np.ndarray,
+        measured_compositions: np.ndarray,
+        thickness_nm: np.ndarray,
+    ) -> None: ...
+
+
+@runtime_checkable
+class CountingDetector(Readable[Any], Triggerable, Protocol):
+    """Counts for `count_time_s` when triggered, then reads out what it counted: an objective's
+    counter (`devices.counter.EpicsCounter`, `simulated.counter.SimulatedCounter`)."""
+
+    count_time_s: SignalRW[float]
+
+
+@runtime_checkable
+class Synthesis(Readable[Any], Triggerable, Protocol):
+    """Makes a sample of the target fractions when triggered, and reads out what it made
+    (`simulated.synthesis.SimulatedSynthesis`)."""
+
+    elements: tuple[str, ...]
+
+    def fraction(self, element: str) -> SignalRW[float]:
+        """The signal holding an element's target fraction."""
+        ...

@@ -22,15 +22,22 @@ import numpy as np
 from bluesky.utils import MsgGenerator
 from ophyd_async.core import Device
 
-from instruments.counter import SimulatedCounter
+from instruments.devices.sputter import SAFE_HEATER_C
+from instruments.devices.thin_film import ThinFilmDevices
 from instruments.faults import faults_named
-from instruments.reduction import CountingReducer, Document, RawArray, Reduction, ReductionError, split_runs
+from instruments.plans.thin_film import deposit_library, measure_spot, measure_xafs
+from instruments.protocols import CountingDetector
+from instruments.reduction.reducer import (
+    CountingReducer,
+    Document,
+    RawArray,
+    Reduction,
+    ReductionError,
+    split_runs,
+)
+from instruments.reduction.xafs import XafsReducer, xafs_scan
+from instruments.reduction.xrd import XrdPhaseFractionReducer, xrd_pattern
 from instruments.request_checks import MAX_GUN_POWER_W, checked_composition, checked_count_time
-from instruments.sputter import SAFE_HEATER_C
-from instruments.thin_film_lab import ThinFilmDevices
-from instruments.thin_film_plans import deposit_library, measure_spot, measure_xafs
-from instruments.xafs_reduction import XafsReducer, xafs_scan
-from instruments.xrd_reduction import XrdPhaseFractionReducer, xrd_pattern
 
 
 @dataclass
@@ -87,7 +94,7 @@ class ThinFilmInstrument:
     def __init__(
         self,
         devices: ThinFilmDevices,
-        counters: Mapping[str, SimulatedCounter],
+        counters: Mapping[str, CountingDetector],
         settings: ThinFilmSettings,
         phase_reducer: XrdPhaseFractionReducer | None = None,
         xafs_reducer: XafsReducer | None = None,

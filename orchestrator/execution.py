@@ -3,10 +3,7 @@ RunEngine and for a queue server on another host."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-from bluesky.utils import MsgGenerator
-from ophyd_async.core import Device
+from typing import Any, Protocol, runtime_checkable
 
 DocumentCallback = Callable[[str, Mapping[str, Any]], None]
 
@@ -37,17 +34,16 @@ class RunOutcome:
         return self.exit_status == "success" and bool(self.run_uids)
 
 
-class PlanningInstrument(Protocol):
-    @property
-    def devices(self) -> list[Device]: ...
-
-    def plan(
-        self, condition: Mapping[str, float], measurement: Mapping[str, float], md: Mapping[str, Any]
-    ) -> MsgGenerator[None]: ...
-
-
 class Executor(Protocol):
     name: str
     in_process: bool  # runs plans on this process's own instrument (which then knows what it made)
 
     def run(self, request: PlanRequest, on_document: DocumentCallback) -> RunOutcome: ...
+
+
+@runtime_checkable
+class Interruptible(Protocol):
+    """An executor that can stop the plan it is running when the campaign's process is interrupted
+    (Ctrl-C), so the instrument is left safe before the loop records the interruption."""
+
+    def interrupt(self) -> None: ...

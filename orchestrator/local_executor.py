@@ -12,7 +12,8 @@ from bluesky.utils import RunEngineInterrupted, SigintHandler
 from ophyd_async.core import DEFAULT_TIMEOUT, wait_for_connection
 
 from instruments import instrument_fault_in
-from orchestrator.execution import DocumentCallback, PlanningInstrument, PlanRequest, RunOutcome
+from instruments.protocols import PlanningInstrument
+from orchestrator.execution import DocumentCallback, PlanRequest, RunOutcome
 
 
 class PressNotingSigintHandler(SigintHandler):

@@ -8,12 +8,10 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import version
-from typing import Any, Protocol
+from typing import Any
 
-from bluesky.utils import MsgGenerator
-
-from instruments import Document, Reduction, ReductionError
-from instruments.protocols import RestoresFromDocuments, SharesRecord
+from instruments import ReductionError
+from instruments.protocols import HasCandidateSpots, Instrument, RestoresFromDocuments, SharesRecord
 from orchestrator.control import TakesControl
 from orchestrator.document_journal import DocumentJournal
 from orchestrator.events import (
@@ -32,8 +30,9 @@ from orchestrator.events import (
     RunStarted,
     Submitted,
 )
-from orchestrator.execution import Executor, PlanRequest
+from orchestrator.execution import Executor, Interruptible, PlanRequest
 from orchestrator.observation import Observation
+from orchestrator.policy_abilities import TakesCandidates
 from orchestrator.resume import Resumes, documents_started_at
 from orchestrator.state import CampaignState
 from orchestrator.step_outcome import SKIPPED, STOPPED, StepOutcome
@@ -43,19 +42,6 @@ from policies import CandidateSet, Policy, Proposal, SobolSampler
 
 def _fallback_seed(seed: int, n: int) -> int:
     return (seed * 1_000_003 + n) % 2**31
-
-
-class Instrument(Protocol):
-    def plan(
-        self,
-        condition: Mapping[str, float],
-        measurement: Mapping[str, float],
-        md: Mapping[str, Any],
-    ) -> MsgGenerator[None]: ...
-
-    quantity_units: Mapping[str, str]
-
-    def reduce(self, documents: list[Document]) -> Reduction: ...
 
 
 @dataclass(frozen=True)
@@ -175,9 +161,8 @@ class CampaignLoop(TakesControl, Resumes):
                     if self._finish(future.result(), decision_seconds, on_progress) is STOPPED:
                         return self.state
             except KeyboardInterrupt:
-                interrupt = getattr(self.executor, "interrupt", None)
-                if interrupt is not None:
-                    interrupt()
+                if isinstance(self.executor, Interruptible):
+                    self.executor.interrupt()
                 raise
             if measuring is not None:  # stopped while measuring: keep what is being measured
                 self._finish(measuring[0].result(), measuring[1], on_progress)
@@ -332,16 +317,14 @@ class CampaignLoop(TakesControl, Resumes):
 
     def _offer_candidates(self) -> None:
         """Tell a cost-aware policy which spots it can measure without making anything new."""
-        spots = getattr(self.instrument, "unmeasured_spots", None)
-        set_candidates = getattr(self.policy, "set_candidates", None)
-        if spots is not None and set_candidates is not None:
-            ids, compositions = spots()
+        if isinstance(self.instrument, HasCandidateSpots) and isinstance(self.policy, TakesCandidates):
+            ids, compositions = self.instrument.unmeasured_spots()
             offered = {i: [float(v) for v in row] for i, row in zip(ids, compositions, strict=True)}
             added = {i: row for i, row in offered.items() if self.state.candidates.get(i) != row}
             removed = [i for i in self.state.candidates if i not in offered]
             if added or removed:
                 self._record(CandidatesOffered(added=added, removed=removed))
-            set_candidates(CandidateSet(ids, compositions))
+            self.policy.set_candidates(CandidateSet(ids, compositions))
 
     def _measure(self, proposal: Proposal) -> "Observation | tuple[str, str]":
         pid = proposal.proposal_id

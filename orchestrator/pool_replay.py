@@ -2,7 +2,7 @@
 
     result = pool_replay(Path("table.csv"), ["Fe", "Ga", "Pd"], [("magnetization_signal", "max")])
 
-Data: a CSV with a header row (read by `instruments.recorded_pool.load_table`), or a zarr store of an
+Data: a CSV with a header row (read by `instruments.recorded.pool.load_table`), or a zarr store of an
 xarray dataset (a directory or a `.zarr` path) whose variables or coordinates named by the inputs and
 objectives lie along one dimension (a campaign's `observations.zarr` is one).
 
@@ -24,7 +24,7 @@ learns the noise (`orchestrator.recorded_campaign.reported_variances`).
 Policies: "random" measures the conditions in a seeded permutation (then, if the budget exceeds the
 number of conditions, their second rows in a new permutation, and so on). "bayesian" runs each seed
 as a campaign through the loop (`orchestrator.recorded_campaign`: the table served by
-`instruments.recorded_pool_instrument.RecordedPoolInstrument`, a store per seed): the policy
+`instruments.recorded.pool_instrument.RecordedPoolInstrument`, a store per seed): the policy
 (`policies.BayesianPolicy`) is offered the available conditions as spots before each ask, with
 costs that make a new library infinitely expensive (a finite cost such as 1e12 s can still win
 against a spot whose log-acquisition has fallen below -28, late in a run), so it always names one of
@@ -209,7 +209,7 @@ def load_pool(data: Path | str, inputs: Sequence[str], objectives: Sequence[tupl
 
 
 def _csv_columns(path: Path, inputs: list[str], outputs: list[str]) -> tuple[dict[str, np.ndarray], Any]:
-    from instruments.recorded_pool import load_table  # bluesky and ophyd-async: imported when needed
+    from instruments.recorded.pool import load_table  # bluesky and ophyd-async: imported when needed
 
     try:
         table = load_table(path, inputs, outputs)

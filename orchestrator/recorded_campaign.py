@@ -1,5 +1,5 @@
 """Campaigns over a measured table (`instrument: kind: recorded`): the table's conditions are the
-only points of the design space, served row by row by `instruments.recorded_pool_instrument`.
+only points of the design space, served row by row by `instruments.recorded.pool_instrument`.
 
 A pool replay writes one such campaign file per seed (`pool_campaign_text`) and runs it through
 the loop, so its stores open in `junkan status` and the dashboard like any campaign's.
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from instruments.recorded_pool_instrument import RecordedPoolInstrument
+from instruments.recorded.pool_instrument import RecordedPoolInstrument
 from orchestrator.campaign import CampaignSpec
 from orchestrator.pool_replay import PLACEHOLDER, VARIANCE_FLOOR_FRACTION, Pool, design_space, load_pool
 from policies import Costs, DesignSpace

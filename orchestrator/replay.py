@@ -16,6 +16,7 @@ from orchestrator.events import (
     Observed,
     Proposed,
 )
+from orchestrator.policy_abilities import TakesCandidates
 from orchestrator.wiring import build_instrument, build_policy, instrument_costs
 from policies import CandidateSet
 
@@ -48,9 +49,8 @@ def first_difference(spec: CampaignSpec, events: Sequence[Event]) -> str | None:
             for spot_id in event.removed:
                 candidates.pop(spot_id, None)
             candidates.update(event.added)
-            set_candidates = getattr(policy, "set_candidates", None)
-            if set_candidates is not None:
-                set_candidates(CandidateSet(tuple(candidates), np.array(list(candidates.values()))))
+            if isinstance(policy, TakesCandidates):
+                policy.set_candidates(CandidateSet(tuple(candidates), np.array(list(candidates.values()))))
         elif isinstance(event, Observed):
             in_flight.pop(event.observation.proposal_id, None)
             policy.tell([event.observation])

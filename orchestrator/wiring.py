@@ -9,7 +9,7 @@ from instruments import (
     simulated_thin_film_instrument,
 )
 from instruments.epics_thin_film import epics_thin_film_instrument
-from instruments.recorded_pool_instrument import RecordedPoolInstrument
+from instruments.recorded.pool_instrument import RecordedPoolInstrument
 from orchestrator.campaign import CampaignSpec, LibrarySpec, resolve_prior
 from orchestrator.recorded_campaign import build_recorded_instrument, recorded_costs
 from policies import (
@@ -62,11 +62,17 @@ def build_instrument(
     if instrument.xafs is not None:
         settings.update(xafs_element=instrument.xafs.element, xafs_count_time_s=instrument.xafs.count_time_s)
         valences = tuple(instrument.xafs.reference_valences)
-    if instrument.epics is not None:
+    simulated = simulated_thin_film_instrument(instrument.world, objectives, world_seed, settings, valences)
+    if instrument.epics is not None:  # calibrations, reference data and units from the simulated one
         return epics_thin_film_instrument(
-            instrument.epics.prefix, instrument.world, objectives, world_seed, settings, valences
+            instrument.epics.prefix,
+            objectives,
+            simulated.settings,
+            phase_reducer=simulated.phase_reducer,
+            xafs_reducer=simulated.xafs_reducer,
+            feature_units=simulated.quantity_units,
         )
-    return simulated_thin_film_instrument(instrument.world, objectives, world_seed, settings, valences)
+    return simulated
 
 
 def build_policy(spec: CampaignSpec, seed: int, costs: Costs | None = None) -> Policy:

@@ -22,11 +22,12 @@ from caproto import AlarmSeverity, AlarmStatus, ChannelAlarm, ChannelType
 from caproto.server import PVGroup, SubGroup, pvproperty
 from ophyd_async.core import Device
 
-from instruments.counter import COUNTER_SATURATION, SimulatedCounter
+from instruments.devices.counter import COUNTER_SATURATION
+from instruments.devices.sputter import SAFE_HEATER_C, ShutterState
+from instruments.devices.thin_film import ThinFilmDevices
 from instruments.epics_thin_film import MAX_ARRAY_BYTES, probe_prefix
 from instruments.faults import DeviceTimeout, InstrumentFault
-from instruments.sputter import SAFE_HEATER_C, ShutterState
-from instruments.thin_film_lab import ThinFilmDevices
+from instruments.simulated.counter import SimulatedCounter
 
 log = logging.getLogger(__name__)
 

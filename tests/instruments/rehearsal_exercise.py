@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from instruments.counter import EpicsCounter
+from instruments.devices.counter import EpicsCounter
+from instruments.devices.sputter import ShutterState
+from instruments.devices.thin_film import ThinFilmDevices, epics_thin_film_devices
 from instruments.epics_thin_film import probe_prefix
-from instruments.sputter import ShutterState
-from instruments.thin_film_lab import ThinFilmDevices, epics_thin_film_devices
 
 
 @contextmanager

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from ophyd_async.plan_stubs import ensure_connected
 
-from instruments.recorded_pool import (
+from instruments.recorded.pool import (
     RecordedPool,
     RecordedValueReducer,
     fe_ga_pd_table,
@@ -81,7 +81,7 @@ def test_bad_tables_are_explained(tmp_path, text, inputs, message):
 
 
 def test_a_recorded_pattern_reduces_to_its_phase_map_weights(run_engine, fe_ga_pd_dir):
-    from instruments.xrd_phase_mapping import XrdComponentReducer, map_phases
+    from instruments.reduction.xrd_phase_mapping import XrdComponentReducer, map_phases
 
     table = fe_ga_pd_table(fe_ga_pd_dir)
     array = table.arrays["xrd_intensity"]

@@ -8,9 +8,9 @@ import pytest
 from ophyd_async.plan_stubs import ensure_connected
 
 from instruments import SimulatedInstrument, simulated_thin_film_instrument
+from instruments.plans.thin_film import deposit_library, measure_spot, measure_xafs, measure_xrd
 from instruments.request_checks import InvalidRequest, checked_composition
-from instruments.thin_film_lab import simulated_thin_film_devices
-from instruments.thin_film_plans import deposit_library, measure_spot, measure_xafs, measure_xrd
+from instruments.simulated.thin_film import simulated_thin_film_devices
 
 GOOD = {"Fe": 0.6, "Ga": 0.3, "Pd": 0.1}
 

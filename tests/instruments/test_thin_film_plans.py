@@ -8,6 +8,8 @@ import xraydb
 from ophyd_async.core import callback_on_mock_execute, get_mock_put, set_mock_value
 from ophyd_async.plan_stubs import ensure_connected
 
+from instruments.devices.sputter import SAFE_HEATER_C, ShutterState
+from instruments.devices.thin_film import epics_thin_film_devices
 from instruments.faults import (
     DetectorSaturated,
     DeviceDisconnected,
@@ -17,9 +19,7 @@ from instruments.faults import (
     StageLimitFault,
     instrument_fault_in,
 )
-from instruments.sputter import SAFE_HEATER_C, ShutterState
-from instruments.thin_film_lab import epics_thin_film_devices, simulated_thin_film_devices
-from instruments.thin_film_plans import (
+from instruments.plans.thin_film import (
     SpotRequest,
     characterize_spots,
     deposit_library,
@@ -29,6 +29,7 @@ from instruments.thin_film_plans import (
     shortest_tour,
     xafs_scan_energies,
 )
+from instruments.simulated.thin_film import simulated_thin_film_devices
 
 POWERS = {"Fe": 200.0, "Ga": 90.0, "Pd": 70.0}
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from ophyd_async.plan_stubs import ensure_connected
 
-from instruments.simulated_thin_film import simulated_thin_film_instrument
+from instruments.simulated.thin_film import simulated_thin_film_instrument
 from instruments.thin_film_instrument import ThinFilmInstrument
 
 SETTINGS = {"xrd_count_time_s": 0.1, "spot_tolerance": 0.05}

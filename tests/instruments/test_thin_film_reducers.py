@@ -6,11 +6,11 @@ import pytest
 import xraydb
 from ophyd_async.plan_stubs import ensure_connected
 
-from instruments.reduction import ReductionError
-from instruments.thin_film_lab import simulated_thin_film_devices
-from instruments.thin_film_plans import deposit_library, measure_xafs, measure_xrd, xafs_scan_energies
-from instruments.xafs_reduction import XafsReducer
-from instruments.xrd_reduction import XrdPeakReducer, XrdPhaseFractionReducer
+from instruments.plans.thin_film import deposit_library, measure_xafs, measure_xrd, xafs_scan_energies
+from instruments.reduction.reducer import ReductionError
+from instruments.reduction.xafs import XafsReducer
+from instruments.reduction.xrd import XrdPeakReducer, XrdPhaseFractionReducer
+from instruments.simulated.thin_film import simulated_thin_film_devices
 from simulators.xafs import AbsorberSite, normalised_mu
 
 

@@ -9,7 +9,7 @@ from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.metrics import fowlkes_mallows_score
 from sklearn.neighbors import kneighbors_graph
 
-from instruments.xrd_phase_mapping import (
+from instruments.reduction.xrd_phase_mapping import (
     COMPOSITION_NEIGHBOURS,
     FE_GA_PD_COMPOSITIONS,
     FE_GA_PD_DFT_REGIONS,

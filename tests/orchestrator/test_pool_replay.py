@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from instruments.recorded_pool import fe_ga_pd_table
+from instruments.recorded.pool import fe_ga_pd_table
 from orchestrator.pool_replay import PoolTable, design_space, load_pool, pool_replay, replay_seed
 
 # Two inputs that are not a simplex (a box); conditions repeat: (0, 1) twice, (1, 1) twice.

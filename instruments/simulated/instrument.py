@@ -7,12 +7,12 @@ from typing import Any
 from bluesky.utils import MsgGenerator
 from ophyd_async.core import Device
 
-from instruments.counter import SimulatedCounter
-from instruments.fault_injection import FaultInjector
-from instruments.plans import make_and_count
-from instruments.reduction import CountingReducer, Document, Reduction
-from instruments.simulated_bench import SimulatedBench
-from instruments.synthesis import SimulatedSynthesis
+from instruments.plans.make_and_count import make_and_count
+from instruments.reduction.reducer import CountingReducer, Document, Reduction
+from instruments.simulated.bench import SimulatedBench
+from instruments.simulated.counter import SimulatedCounter
+from instruments.simulated.fault_injection import FaultInjector
+from instruments.simulated.synthesis import SimulatedSynthesis
 from simulators import CompositionSpreadWorld, load_world
 
 

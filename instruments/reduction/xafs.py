@@ -13,7 +13,7 @@ import numpy as np
 from scipy.optimize import nnls
 from scipy.signal import savgol_filter
 
-from instruments.reduction import Document, Reduction, ReductionError, run_documents
+from instruments.reduction.reducer import Document, Reduction, ReductionError, run_documents
 
 
 @dataclass(frozen=True)

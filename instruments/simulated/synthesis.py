@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from bluesky.protocols import Triggerable
 from ophyd_async.core import AsyncStatus, SignalRW, StandardReadable, soft_signal_rw
 
-from instruments.simulated_bench import SimulatedBench
+from instruments.simulated.bench import SimulatedBench
 
 
 def fraction_signal_name(element: str) -> str:

@@ -5,14 +5,52 @@ from collections.abc import Mapping, Sequence
 
 import xraydb
 
-from instruments.counter import SimulatedCounter
+from instruments.devices.thin_film import ThinFilmDevices
+from instruments.reduction.xafs import XafsReducer
+from instruments.reduction.xrd import XrdPhaseFractionReducer
+from instruments.simulated.counter import SimulatedCounter
+from instruments.simulated.fault_injection import FaultInjector
+from instruments.simulated.lab import SimulatedLab
+from instruments.simulated.sputter import SimulatedSputterSystem
+from instruments.simulated.wafer_stage import simulated_sample_changer, simulated_wafer_stage
+from instruments.simulated.xafs_setup import SimulatedXafsSetup
+from instruments.simulated.xrd_detector import SimulatedXrdDetector
 from instruments.thin_film_instrument import ThinFilmInstrument, ThinFilmSettings
-from instruments.thin_film_lab import simulated_thin_film_devices
-from instruments.xafs_reduction import XafsReducer
-from instruments.xrd_reduction import XrdPhaseFractionReducer
+from simulators import CompositionSpreadWorld, load_world
 from simulators.xafs import AbsorberSite, normalised_mu
 
 XAFS_STANDARD_SHELL_A = 2.1  # a generic metal-oxygen first shell for the reference spectra
+
+
+def simulated_thin_film_devices(
+    world: str | CompositionSpreadWorld,
+    seed: int = 0,
+    fault_rates: Mapping[str, Mapping[str, float]] | None = None,
+) -> ThinFilmDevices:
+    """Devices over a seeded world. `fault_rates` maps 'sputter', 'xrd', 'xafs' to per-trigger rates."""
+    loaded = load_world(world, seed=seed) if isinstance(world, str) else world
+    if not isinstance(loaded, CompositionSpreadWorld):
+        raise ValueError(f"world {world!r} has no sputter guns, diffractometer or beamline")
+    lab = SimulatedLab(loaded)
+    rates = dict(fault_rates or {})
+    unknown = sorted(set(rates) - {"sputter", "xrd", "xafs"})
+    if unknown:
+        raise ValueError(f"fault rates for unknown device(s) {unknown}; valid: sputter, xrd, xafs")
+
+    def injector(device: str, offset: int) -> FaultInjector:
+        return FaultInjector(dict(rates.get(device, {})), seed=seed * 7919 + offset)
+
+    def arrive(position: tuple[float, float]) -> None:
+        lab.stage_mm = position
+
+    return ThinFilmDevices(
+        sputter=SimulatedSputterSystem(lab, injector("sputter", 1), name="sputter"),
+        stage=simulated_wafer_stage(arrive, name="wafer_stage"),
+        xrd=SimulatedXrdDetector(lab, injector("xrd", 2), name="xrd"),
+        xafs=SimulatedXafsSetup(lab, injector("xafs", 3), name="xafs"),
+        changer=simulated_sample_changer(lab.load, name="sample_changer"),
+        lab=lab,
+    )
 
 
 def simulated_thin_film_instrument(
@@ -25,7 +63,7 @@ def simulated_thin_film_instrument(
 ) -> ThinFilmInstrument:
     devices = simulated_thin_film_devices(world, seed=seed, fault_rates=fault_rates)
     lab = devices.lab
-    assert lab is not None
+    assert isinstance(lab, SimulatedLab)
     unknown = [o for o in objectives if o not in lab.world.quantities]
     if unknown:
         raise ValueError(

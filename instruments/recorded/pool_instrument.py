@@ -14,8 +14,8 @@ import numpy as np
 from bluesky.utils import MsgGenerator
 from ophyd_async.core import Device
 
-from instruments.recorded_pool import RecordedPool, RecordedTable, measure_recorded
-from instruments.reduction import Document, Reduction, ReductionError, run_documents
+from instruments.recorded.pool import RecordedPool, RecordedTable, measure_recorded
+from instruments.reduction.reducer import Document, Reduction, ReductionError, run_documents
 
 SPOT_PREFIX = "c"
 

@@ -1,12 +1,13 @@
 """An x-y wafer stage that refuses, before any motion, a move off the wafer or outside its soft limits,
-and the sample changer that puts a deposited library (wafer) on it."""
+and the sample changer that puts a deposited library (wafer) on it; their EPICS forms. The simulated
+forms are in `instruments.simulated.wafer_stage`."""
 
 import asyncio
 from collections.abc import Callable
 
 import numpy as np
 from bluesky.protocols import Movable
-from ophyd_async.core import AsyncStatus, SignalRW, StandardReadable, soft_signal_rw
+from ophyd_async.core import AsyncStatus, SignalRW, StandardReadable
 from ophyd_async.epics.core import epics_signal_rw
 from ophyd_async.epics.motor import Motor
 from ophyd_async.sim import SimMotor
@@ -60,10 +61,6 @@ def epics_wafer_stage(prefix: str, name: str = "") -> WaferStage:
     return WaferStage(Motor(f"{prefix}X"), Motor(f"{prefix}Y"), name=name)
 
 
-def simulated_wafer_stage(on_arrival: Callable[[tuple[float, float]], None], name: str = "") -> WaferStage:
-    return WaferStage(SimMotor(instant=True), SimMotor(instant=True), on_arrival=on_arrival, name=name)
-
-
 class SampleChanger(StandardReadable, Movable[str]):
     """Loads a deposited library onto the stage by its id. A campaign goes back to older libraries'
     spots: without a load the stage would measure that position on whichever wafer came last."""
@@ -86,7 +83,3 @@ class SampleChanger(StandardReadable, Movable[str]):
 def epics_sample_changer(prefix: str, name: str = "") -> SampleChanger:
     """The library id loaded, as a string PV {prefix}WAFER (put completes when the wafer is in place)."""
     return SampleChanger(epics_signal_rw(str, f"{prefix}WAFER"), name=name)
-
-
-def simulated_sample_changer(on_load: Callable[[str], None], name: str = "") -> SampleChanger:
-    return SampleChanger(soft_signal_rw(str, ""), on_load=on_load, name=name)

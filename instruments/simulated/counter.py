@@ -1,4 +1,4 @@
-"""A counting detector as an ophyd-async device, backed by a simulated world."""
+"""A counting detector over a simulated world: counts the quantity of the sample under test."""
 
 import asyncio
 from collections.abc import Callable, Mapping
@@ -12,13 +12,11 @@ from ophyd_async.core import (
     soft_signal_r_and_setter,
     soft_signal_rw,
 )
-from ophyd_async.epics.core import epics_signal_r, epics_signal_rw, epics_triggerable_command
 
-from instruments.fault_injection import FaultInjector
-from instruments.faults import DetectorSaturated, check_counts, start_and_wait, trusted_value
+from instruments.devices.counter import COUNTER_SATURATION
+from instruments.faults import DetectorSaturated
+from instruments.simulated.fault_injection import FaultInjector
 from simulators import World
-
-COUNTER_SATURATION = float(2**31 - 1)  # a 32-bit scaler
 
 # the sample under test: its composition and, when known, its thickness (nm)
 SampleSource = Callable[[], tuple[Mapping[str, float], float | None]]
@@ -78,29 +76,3 @@ class SimulatedCounter(StandardReadable, Triggerable):
         self._set_gain(readout.counts_per_unit_s)
         self._set_background(readout.background_counts)
         self._set_counts(counts)
-
-
-class EpicsCounter(StandardReadable, Triggerable):
-    """The same counter on EPICS: {prefix}COUNT_TIME, QUANTITY, GAIN, COUNTS, BACKGROUND, SATURATION,
-    ACQUIRE, BUSY. Readings carry the simulated counter's names, so the same reducer reads both."""
-
-    def __init__(self, prefix: str, name: str = "") -> None:
-        with self.add_children_as_readables(StandardReadableFormat.CONFIG_SIGNAL):
-            self.count_time_s = epics_signal_rw(float, f"{prefix}COUNT_TIME")
-            self.quantity = epics_signal_r(str, f"{prefix}QUANTITY")
-            self.counts_per_unit_s = epics_signal_r(float, f"{prefix}GAIN")
-        with self.add_children_as_readables(StandardReadableFormat.HINTED_UNCACHED_SIGNAL):
-            self.counts = epics_signal_r(float, f"{prefix}COUNTS")
-        with self.add_children_as_readables(StandardReadableFormat.UNCACHED_SIGNAL):
-            self.background_counts = epics_signal_r(float, f"{prefix}BACKGROUND")
-        self.saturation = epics_signal_r(float, f"{prefix}SATURATION")
-        self.acquire = epics_triggerable_command(f"{prefix}ACQUIRE")
-        self.busy = epics_signal_r(bool, f"{prefix}BUSY")
-        super().__init__(name=name)
-
-    @AsyncStatus.wrap
-    async def trigger(self) -> None:
-        count_time_s = await self.count_time_s.get_value()
-        await start_and_wait(self.acquire, self.busy, count_time_s * 10 + 10, self.name, "count")
-        counts = await trusted_value(self.name, self.counts)
-        check_counts(self.name, np.array([counts]), await self.saturation.get_value())

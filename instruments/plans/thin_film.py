@@ -15,6 +15,10 @@ import numpy as np
 import xraydb
 from bluesky.utils import MsgGenerator
 
+from instruments.devices.sputter import SAFE_HEATER_C, ShutterState, SputterSystem
+from instruments.devices.wafer_stage import SampleChanger, WaferStage
+from instruments.devices.xafs_setup import XafsSetup
+from instruments.devices.xrd_detector import XrdDetector
 from instruments.faults import faults_named
 from instruments.request_checks import (
     MAX_DEPOSITION_S,
@@ -24,10 +28,6 @@ from instruments.request_checks import (
     checked_powers,
     checked_within,
 )
-from instruments.sputter import SAFE_HEATER_C, ShutterState, SputterSystem
-from instruments.wafer_stage import SampleChanger, WaferStage
-from instruments.xafs_setup import XafsSetup
-from instruments.xrd_detector import XrdDetector
 
 K_PER_SQRT_EV = 0.2624682917  # k^2 (1/A^2) per eV above the edge
 

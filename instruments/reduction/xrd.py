@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import curve_fit, nnls
 
-from instruments.reduction import Document, Reduction, ReductionError, run_documents
+from instruments.reduction.reducer import Document, Reduction, ReductionError, run_documents
 
 
 def xrd_pattern(documents: Sequence[Document], detector: str) -> tuple[str, np.ndarray, np.ndarray, float]:

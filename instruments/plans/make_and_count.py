@@ -7,14 +7,13 @@ import bluesky.plan_stubs as bps
 import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator
 
-from instruments.counter import SimulatedCounter
+from instruments.protocols import CountingDetector, Synthesis
 from instruments.request_checks import checked_composition, checked_count_time
-from instruments.synthesis import SimulatedSynthesis
 
 
 def make_and_count(
-    synthesis: SimulatedSynthesis,
-    counters: Sequence[SimulatedCounter],
+    synthesis: Synthesis,
+    counters: Sequence[CountingDetector],
     composition: Mapping[str, float],
     count_time_s: float,
     md: Mapping[str, Any] | None = None,

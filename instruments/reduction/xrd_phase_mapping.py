@@ -23,7 +23,7 @@ from sklearn.decomposition import NMF
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import kneighbors_graph
 
-from instruments.reduction import Document, Reduction, ReductionError, run_documents
+from instruments.reduction.reducer import Document, Reduction, ReductionError, run_documents
 
 BACKGROUND_WINDOW_DEG = 2.0
 """Width of the rolling-minimum baseline. Thin-film Bragg peaks are 0.1–0.5° wide while the

@@ -1,0 +1,1 @@
+"""Instruments that serve recorded data: a measured table's rows, through Bluesky runs."""
