@@ -41,6 +41,7 @@ from orchestrator.replay import first_difference
 from orchestrator.resume import ResumeError
 from orchestrator.run_engine_log import run_engine_log_in
 from orchestrator.run_lock import CampaignBusyError, is_running, run_lock
+from orchestrator.sigint import sigint_honoured
 from orchestrator.state import CampaignState
 from orchestrator.status_report import status_document, summary_lines
 from orchestrator.store import CampaignStore, StoreError
@@ -355,7 +356,11 @@ def _run_to_end(
         with run_lock(store):
             proposals = list(campaign_store.state().proposals)
             announce = lambda m: out.print(m, highlight=False)  # noqa: E731
-            with tiled_sink_for(store, tiled, proposals, notify, announce) as sink, run_engine_log_in(store):
+            with (
+                tiled_sink_for(store, tiled, proposals, notify, announce) as sink,
+                run_engine_log_in(store),
+                sigint_honoured(),
+            ):
                 _run_locked(campaign_store, spec, seed, store, remote, hold_when_paused, notify, sink)
     except CampaignBusyError as exc:
         raise _refuse(str(exc)) from None
