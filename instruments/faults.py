@@ -67,7 +67,16 @@ def check_counts(device: str, counts: np.ndarray, saturation: float) -> None:
 SEVERITY = {0: "NO_ALARM", 1: "MINOR", 2: "MAJOR", -1: "INVALID"}  # as ophyd-async reports it
 
 
-async def trusted_value(device: str, signal):
+async def acquire_counts(device: str, start, busy, timeout_s: float, what: str, results, saturation) -> None:
+    """One EPICS acquisition as every detector here makes it: start it and wait for BUSY's rise and
+    fall, then read each result PV with its alarm severity and judge the counts against the
+    saturation PV's value."""
+    await start_and_wait(start, busy, timeout_s, device, what)
+    counts = [np.atleast_1d(np.asarray(await _trusted_value(device, r), dtype=float)) for r in results]
+    check_counts(device, np.concatenate(counts), await saturation.get_value())
+
+
+async def _trusted_value(device: str, signal):
     """A result's value, read once with its alarm severity: one in MAJOR or INVALID alarm (its IOC
     does not vouch for it) is an invalid reading naming the PV."""
     reading = next(iter((await signal.read(cached=False)).values()))

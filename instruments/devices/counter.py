@@ -1,12 +1,11 @@
 """A counting detector as an ophyd-async device on EPICS; its simulated form is
 `instruments.simulated.counter.SimulatedCounter`."""
 
-import numpy as np
 from bluesky.protocols import Triggerable
 from ophyd_async.core import AsyncStatus, StandardReadable, StandardReadableFormat
 from ophyd_async.epics.core import epics_signal_r, epics_signal_rw, epics_triggerable_command
 
-from instruments.faults import check_counts, start_and_wait, trusted_value
+from instruments.faults import acquire_counts
 
 COUNTER_SATURATION = float(2**31 - 1)  # a 32-bit scaler
 
@@ -32,6 +31,7 @@ class EpicsCounter(StandardReadable, Triggerable):
     @AsyncStatus.wrap
     async def trigger(self) -> None:
         count_time_s = await self.count_time_s.get_value()
-        await start_and_wait(self.acquire, self.busy, count_time_s * 10 + 10, self.name, "count")
-        counts = await trusted_value(self.name, self.counts)
-        check_counts(self.name, np.array([counts]), await self.saturation.get_value())
+        timeout_s = count_time_s * 10 + 10
+        await acquire_counts(
+            self.name, self.acquire, self.busy, timeout_s, "count", [self.counts], self.saturation
+        )

@@ -3,7 +3,6 @@
 A spectrum is a step scan: the plan moves `energy_ev` and triggers; each trigger counts I0 and It.
 """
 
-import numpy as np
 from bluesky.protocols import Triggerable
 from ophyd_async.core import (
     AsyncStatus,
@@ -19,7 +18,7 @@ from ophyd_async.epics.core import (
     epics_triggerable_command,
 )
 
-from instruments.faults import check_counts, start_and_wait, trusted_value
+from instruments.faults import acquire_counts
 
 
 class XafsSetup(StandardReadable, Triggerable):
@@ -51,7 +50,7 @@ class EpicsXafsSetup(XafsSetup):
     @AsyncStatus.wrap
     async def trigger(self) -> None:
         count_time_s = await self.count_time_s.get_value()
-        await start_and_wait(self.acquire, self.busy, count_time_s * 10 + 10, self.name, "counters")
-        saturation = await self.saturation_counts.get_value()
-        counts = [await trusted_value(self.name, self.i0), await trusted_value(self.name, self.it)]
-        check_counts(self.name, np.array(counts), saturation)
+        await acquire_counts(
+            self.name, self.acquire, self.busy, count_time_s * 10 + 10, "counters", [self.i0, self.it],
+            self.saturation_counts,
+        )  # fmt: skip

@@ -15,7 +15,7 @@ from ophyd_async.core import (
 )
 from ophyd_async.epics.core import epics_signal_r, epics_signal_rw, epics_triggerable_command
 
-from instruments.faults import check_counts, start_and_wait, trusted_value
+from instruments.faults import acquire_counts
 
 
 class XrdDetector(StandardReadable, Triggerable):
@@ -44,6 +44,7 @@ class EpicsXrdDetector(XrdDetector):
     @AsyncStatus.wrap
     async def trigger(self) -> None:
         count_time_s = await self.count_time_s.get_value()
-        await start_and_wait(self.acquire, self.busy, count_time_s * 2000 + 30, self.name, "acquisition")
-        counts = await trusted_value(self.name, self.counts)
-        check_counts(self.name, counts, await self.saturation_counts.get_value())
+        await acquire_counts(
+            self.name, self.acquire, self.busy, count_time_s * 2000 + 30, "acquisition", [self.counts],
+            self.saturation_counts,
+        )  # fmt: skip
