@@ -1,5 +1,5 @@
 """`python -m orchestrator` is the `junkan` command."""
 
-from orchestrator.cli import app
+from orchestrator.cli import main
 
-app(prog_name="junkan")
+main()

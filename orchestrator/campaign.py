@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from instruments import FAULT_KINDS, describe_simulated_world
 from policies import CompositionPrior, DesignSpace, DesignSpaceError, LinearConstraint, Objective
 
+MAX_BUDGET = 10_000
+
 
 class CampaignFileError(ValueError):
     """A campaign file that cannot run; `problems` lists every error found, each naming its field."""
@@ -239,7 +241,12 @@ class CampaignSpec(Strict):
     approve_before_submit: bool = Field(
         default=False, description="each model proposal waits for `junkan control DIR approve|reject ID`"
     )
-    budget: int = Field(gt=0, description="number of measurements")
+    budget: int = Field(
+        gt=0,
+        le=MAX_BUDGET,
+        description=f"number of measurements (at most {MAX_BUDGET:,}: past a few thousand observations "
+        "each GP decision takes minutes)",
+    )
     seed: int = Field(ge=0, default=0)
     tiled: str | None = Field(
         default=None,
@@ -419,7 +426,12 @@ def parse_campaign(text: str, source: str = "campaign file") -> CampaignSpec:
 def load_campaign(path: Path) -> tuple[CampaignSpec, str]:
     """The validated spec and the exact text it came from (the store freezes the text)."""
     try:
-        text = path.read_text()
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise CampaignFileError(str(path), [f"cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise CampaignFileError(
+            str(path),
+            [f"not UTF-8 text: byte {exc.object[exc.start]:#04x} at offset {exc.start}; save it as UTF-8"],
+        ) from None
     return parse_campaign(text, str(path)), text

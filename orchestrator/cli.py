@@ -1,5 +1,6 @@
 """The `junkan` command: run, status and validate campaigns."""
 
+import errno
 import json
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from ophyd_async.core import DEFAULT_TIMEOUT, NotConnectedError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from instruments import ThinFilmInstrument
@@ -26,8 +28,9 @@ from instruments.simulated.rehearsal_ioc import serve as serve_ioc
 from orchestrator.best import campaign_best
 from orchestrator.campaign import LIBRARY_KINDS, CampaignFileError, CampaignSpec, load_campaign
 from orchestrator.child_process import stop_process
-from orchestrator.control import COMMANDS, ControlError, ControlRequest, parse_condition, send
+from orchestrator.control import COMMANDS, ControlError, ControlRequest, parse_condition, refusal, send
 from orchestrator.control_token import TOKEN_FILE, read_token
+from orchestrator.crash_report import INTERNAL_ERROR, crash_line, write_crash_report
 from orchestrator.dashboard.server import DEFAULT_HOST, DEFAULT_PORT, exposure_warning, port_is_free, serve
 from orchestrator.event_log import EventLogError
 from orchestrator.events import Proposed
@@ -53,12 +56,14 @@ from orchestrator.tiled_target import check as check_tiled
 from orchestrator.tiled_target import check_available as check_tiled_available
 from orchestrator.tiled_target import chosen as chosen_tiled
 from orchestrator.tiled_target import sink_for as tiled_sink_for
+from orchestrator.warning_tally import warnings_counted
 from orchestrator.wiring import build_instrument, build_policy, instrument_costs
 
 app = typer.Typer(
     help="junkan: closed-loop campaigns for autonomous materials labs.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 out = Console()
 err = Console(stderr=True)
@@ -68,6 +73,7 @@ CAMPAIGN_FAILED = 1
 PAUSED = 3  # a fault rule asked for a person; `junkan resume` continues
 INTERRUPTED = 130
 DASHBOARD_START_S = 30.0
+UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}  # the store takes no writes
 
 
 DashboardOption = Annotated[
@@ -95,9 +101,34 @@ def _open_store(store: Path) -> tuple[CampaignStore, CampaignSpec]:
         raise _refuse(str(exc)) from None
 
 
+def _open_state(store: Path) -> tuple[CampaignStore, CampaignSpec, CampaignState]:
+    """As `_open_store`, with the campaign's state read from its log (a damaged log exits 2)."""
+    campaign_store, spec = _open_store(store)
+    try:
+        return campaign_store, spec, campaign_store.state()
+    except StoreError as exc:
+        raise _refuse(str(exc)) from None
+
+
 def _refuse(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(BAD_INPUT)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `junkan` command: every expected failure exits 2 (bad input, refused state) or 1 (the
+    campaign ran and failed) with its own message; anything else is junkan's bug, told in one line."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        app(args=args, prog_name="junkan")
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        err.print("interrupted", highlight=False)
+        raise SystemExit(INTERRUPTED) from None
+    except Exception as exc:
+        err.print(escape(crash_line(exc, write_crash_report(exc, args))), highlight=False, soft_wrap=True)
+        raise SystemExit(INTERNAL_ERROR) from None
 
 
 @app.command()
@@ -182,8 +213,7 @@ def resume(
 ) -> None:
     """Continue a campaign whose process ended (crash, kill, Ctrl-C) to the end of its budget.
     Runs go to the Tiled the campaign wrote to (or --tiled), with what it missed written first."""
-    campaign_store, spec = _open_store(store)
-    state = campaign_store.state()
+    campaign_store, spec, state = _open_state(store)
     if state.status not in ("running", "paused"):
         raise _refuse(
             f"{store} holds campaign {state.campaign or spec.name!r} in state {state.status!r}; "
@@ -208,7 +238,7 @@ def dashboard_command(
     port: PortOption = DEFAULT_PORT,
 ) -> None:
     """Serve a campaign's dashboard (live while it runs; step by step once recorded)."""
-    _open_store(store)
+    _open_state(store)
     if not port_is_free(host, port):
         raise _refuse(f"--port {port} on {host} is in use; give a free one, e.g. --port {port + 1}")
     warning = exposure_warning(host, port)
@@ -350,7 +380,7 @@ def _run_to_end(
     tiled: str | None = None,
 ) -> None:
     def notify(message: str) -> None:
-        err.print(message, highlight=False, soft_wrap=True)
+        err.print(escape(message), highlight=False, soft_wrap=True)
 
     try:
         with run_lock(store):
@@ -359,11 +389,19 @@ def _run_to_end(
             with (
                 tiled_sink_for(store, tiled, proposals, notify, announce) as sink,
                 run_engine_log_in(store),
+                warnings_counted(store),
                 sigint_honoured(),
             ):
                 _run_locked(campaign_store, spec, seed, store, remote, hold_when_paused, notify, sink)
     except CampaignBusyError as exc:
         raise _refuse(str(exc)) from None
+    except OSError as exc:  # a read-only or full disk: every record before it is whole (appends are atomic)
+        if exc.errno not in UNWRITABLE:
+            raise
+        raise _refuse(
+            f"cannot write to the store: {exc.strerror or exc} ({exc.filename or store}); "
+            f"fix it and continue with `junkan resume {store}`"
+        ) from None
     except TiledError as exc:
         raise _refuse(f"{exc}; the store is as it was: `junkan resume {store}` after fixing it") from None
 
@@ -427,10 +465,10 @@ def _run_locked(
             raise typer.Exit(INTERRUPTED) from None
     _print_summary(spec, state, store)
     if state.status == "paused":
-        err.print(f"paused: {state.pause_reason}", highlight=False, soft_wrap=True)
+        err.print(escape(f"paused: {state.pause_reason}"), highlight=False, soft_wrap=True)
         raise typer.Exit(PAUSED)
     if state.status == "stopped":
-        err.print(f"stopped: {state.finish_reason}", highlight=False, soft_wrap=True)
+        err.print(escape(f"stopped: {state.finish_reason}"), highlight=False, soft_wrap=True)
         return
     if state.status != "finished":
         raise typer.Exit(CAMPAIGN_FAILED)
@@ -443,29 +481,26 @@ def control(
     proposal_id: Annotated[str | None, typer.Argument(help="for approve and reject: the proposal id")] = None,
     condition: Annotated[str | None, typer.Option(help="for inject: Fe=0.5,Ga=0.3,Pd=0.2")] = None,
     note: Annotated[str, typer.Option(help="why (kept in the event log)")] = "",
+    queue: Annotated[
+        bool,
+        typer.Option("--queue", help="no process need run the campaign: the next `junkan resume` takes it"),
+    ] = False,
 ) -> None:
     """Pause, resume, stop, inject a condition into, or approve or reject a proposal of a running campaign."""
-    campaign_store, spec = _open_store(store)
     if command not in COMMANDS:
         raise _refuse(f"unknown command {command!r}; give one of {list(COMMANDS)}")
-    state = campaign_store.state()
-    if state.status not in ("created", "running", "paused"):
-        raise _refuse(f"{store} holds a campaign in state {state.status!r}; control needs a running one")
-    if command == "resume" and (state.status != "paused" or not is_running(store)):
-        raise _refuse(
-            f"resume continues a campaign held paused by its process (run with --dashboard); {store} is "
-            f"{state.status!r}{'' if is_running(store) else ' with no process running it'}: "
-            f"use `junkan resume {store}`"
-        )
+    _, spec, state = _open_state(store)
     try:
-        parsed = parse_condition(condition, spec.space.composition) if condition else None
-        path = send(
-            store,
-            ControlRequest(command=command, condition=parsed, proposal_id=proposal_id, note=note),  # type: ignore[arg-type]
-        )
+        parsed = parse_condition(condition, spec.space.simplex().names) if condition else None
+        request = ControlRequest(command=command, condition=parsed, proposal_id=proposal_id, note=note)  # type: ignore[arg-type]
+        refused = refusal(spec, state, is_running(store), store, request, queued=queue)
+        if refused is not None:
+            raise ControlError(refused.message)
+        path = send(store, request)
     except ControlError as exc:
         raise _refuse(str(exc)) from None
-    out.print(f"{command} sent ({path.name}); the campaign takes it at its next step", highlight=False)
+    taker = "the campaign takes it at its next step" if is_running(store) else "`junkan resume` takes it"
+    out.print(f"{command} sent ({path.name}); {taker}", highlight=False)
 
 
 @app.command()
@@ -502,7 +537,7 @@ def replay(
     difference = first_difference(spec, events)
     n_proposals = sum(1 for e in events if isinstance(e, Proposed))
     if difference is not None:
-        err.print(f"replay differs: {difference}", highlight=False, soft_wrap=True)
+        err.print(escape(f"replay differs: {difference}"), highlight=False, soft_wrap=True)
         raise typer.Exit(CAMPAIGN_FAILED)
     out.print(f"{store}: all {n_proposals} proposals re-decided identically", highlight=False, soft_wrap=True)
 
@@ -555,11 +590,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Print a campaign's state from its event log, and its best condition by the model."""
-    campaign_store, spec = _open_store(store)
-    try:
-        state = campaign_store.state()
-    except StoreError as exc:
-        raise _refuse(str(exc)) from None
+    _, spec, state = _open_state(store)
     live = is_running(store)
     if as_json:
         print(json.dumps(status_document(state, campaign_best(spec, state), live), indent=2))
@@ -570,4 +601,4 @@ def status(
 def _print_summary(spec: CampaignSpec, state: CampaignState, store: Path, live: bool = True) -> None:
     """`live`: a process is running the campaign (the one printing, at the end of `run`)."""
     for line in summary_lines(state, campaign_best(spec, state), store, live):
-        out.print(line, highlight=False, soft_wrap=True)
+        out.print(escape(line), highlight=False, soft_wrap=True)

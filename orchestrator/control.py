@@ -7,13 +7,14 @@ event before acting on it, and only then deletes the file (a request seen twice 
 recognised by its id and not applied again).
 """
 
+import contextlib
 import json
 import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -48,6 +49,66 @@ class ControlRequest(BaseModel):
     time: float = Field(default_factory=time.time)
 
 
+class Refusal(NamedTuple):
+    """Why a request cannot be taken: `conflict` (not now: HTTP 409) or `invalid` (never: 422)."""
+
+    kind: Literal["conflict", "invalid"]
+    message: str
+
+
+def refusal(
+    spec: "CampaignSpec",
+    state: "CampaignState",
+    live: bool,
+    store_path: Path,
+    request: ControlRequest,
+    queued: bool = False,
+) -> Refusal | None:
+    """The one check of a control request, for the command line and the dashboard's API alike.
+    `queued`: no process need be running; the request waits for the next `junkan resume`."""
+    if request.command in ("approve", "reject") and not request.proposal_id:
+        return Refusal("invalid", f"{request.command} needs the proposal id it answers, e.g. p0007")
+    if state.status in ("finished", "failed", "stopped"):
+        return Refusal("conflict", f"the campaign is {state.status!r}; nothing to control")
+    if not live and not queued:
+        return Refusal(
+            "conflict",
+            f"no process is running this campaign (state {state.status!r}); continue it with "
+            f"`junkan resume {store_path}`, or queue the request for then (`--queue`)",
+        )
+    if request.command == "resume" and (state.status != "paused" or not live):
+        return Refusal(
+            "conflict",
+            f"resume continues a campaign held paused by its running process (run with --dashboard); "
+            f"this one is {state.status!r}{'' if live else ' with no process running it'}: "
+            f"use `junkan resume {store_path}`",
+        )
+    if request.command == "pause" and state.status == "paused":
+        return Refusal("conflict", "the campaign is already paused")
+    if request.command == "inject":
+        space = spec.space.simplex()
+        if not request.condition or set(request.condition) != set(space.names):
+            return Refusal(
+                "invalid",
+                f"inject needs a condition over exactly {list(space.names)}, got {request.condition}",
+            )
+        if not space.contains(space.as_point(request.condition))[0]:
+            return Refusal(
+                "invalid",
+                f"{request.condition} is not in the design space {dict(spec.space.composition)}"
+                + (
+                    f" with {[r.describe() for r in space.linear_constraints]}"
+                    if space.linear_constraints
+                    else ""
+                ),
+            )
+    if request.command in ("approve", "reject") and request.proposal_id not in state.pending:
+        return Refusal(
+            "invalid", f"{request.proposal_id!r} is not a pending proposal; pending: {state.pending}"
+        )
+    return None
+
+
 def send(store_path: Path, request: ControlRequest) -> Path:
     """Drop a request into the store (write to a hidden name, then rename: never half-read)."""
     if request.command == "inject" and not request.condition:
@@ -55,13 +116,18 @@ def send(store_path: Path, request: ControlRequest) -> Path:
     if request.command in ("approve", "reject") and not request.proposal_id:
         raise ControlError(f"{request.command} needs the proposal id it answers, e.g. p0007")
     directory = Path(store_path) / CONTROL_DIR
-    directory.mkdir(exist_ok=True)
     final = directory / f"{time.time_ns():020d}-{request.request_id}.json"
     staging = directory / f".{final.name}.writing"
-    staging.write_text(request.model_dump_json())
-    with staging.open("rb") as handle:
-        os.fsync(handle.fileno())
-    staging.rename(final)
+    try:
+        directory.mkdir(exist_ok=True)
+        staging.write_text(request.model_dump_json())
+        with staging.open("rb") as handle:
+            os.fsync(handle.fileno())
+        staging.rename(final)
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # nothing half-written is left where it can be
+            staging.unlink(missing_ok=True)
+        raise ControlError(f"cannot write the request into {directory}: {exc.strerror or exc}") from None
     return final
 
 

@@ -110,6 +110,7 @@ class LoopTiming(EventBase):
     wall_s: float
     duty_cycle: float
     decision_seconds: float
+    warnings: dict[str, int] = {}  # numerical warnings raised since the previous step, by category
 
 
 class CandidatesOffered(EventBase):

@@ -37,6 +37,7 @@ from orchestrator.resume import Resumes, documents_started_at
 from orchestrator.state import CampaignState
 from orchestrator.step_outcome import SKIPPED, STOPPED, StepOutcome
 from orchestrator.store import CampaignStore, text_sha256
+from orchestrator.warning_tally import take_counts
 from policies import CandidateSet, Policy, Proposal, SobolSampler
 
 
@@ -208,6 +209,7 @@ class CampaignLoop(TakesControl, Resumes):
                 wall_s=wall,
                 duty_cycle=self._busy_s / max(wall, 1e-9),
                 decision_seconds=decision_seconds,
+                warnings=take_counts(),
             )
         )
         if on_progress is not None:

@@ -230,7 +230,7 @@ def _unparsable_cell(path: Path, columns: list[str]) -> str:
         with path.open(newline="") as handle:
             for i, row in enumerate(csv.DictReader(handle)):
                 for name in columns:
-                    if name not in row:  # a missing column: load_table's message says so
+                    if row.get(name) is None:  # a missing column or a short row: load_table's message says so
                         continue
                     try:
                         float(row.get(name) or "")

@@ -63,6 +63,7 @@ class CampaignState:
     control_ids: set[str] = field(default_factory=set)  # requests already taken
     duty_cycle: float | None = None
     pause_reason: str = ""
+    warnings: dict[str, int] = field(default_factory=dict)  # numerical warnings counted, by category
 
     @property
     def pending(self) -> list[str]:
@@ -133,6 +134,8 @@ class CampaignState:
                     self.approved.add(event.proposal_id)
             case LoopTiming():
                 self.duty_cycle = event.duty_cycle
+                for category, n in event.warnings.items():
+                    self.warnings[category] = self.warnings.get(category, 0) + n
             case CandidatesOffered():
                 for spot_id in event.removed:
                     self.candidates.pop(spot_id, None)

@@ -14,7 +14,7 @@ import yaml
 from instruments import RawArray
 from orchestrator.campaign import CampaignSpec, parse_campaign
 from orchestrator.control_token import create_token
-from orchestrator.event_log import EventLog
+from orchestrator.event_log import EventLog, EventLogError
 from orchestrator.events import Event
 from orchestrator.observation_table import observations_dataset, write_zarr_atomically
 from orchestrator.state import CampaignState, fold
@@ -69,8 +69,11 @@ class CampaignStore:
                 f"store {path} already holds campaign {spec.name!r}; give a new or empty "
                 "directory to run it again"
             )
-        path.parent.mkdir(parents=True, exist_ok=True)
         staging = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.creating")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create store {path}: {exc.strerror or exc} ({exc.filename})") from None
         try:
             staging.mkdir()
             (staging / CAMPAIGN_FILE).write_text(campaign_text)
@@ -85,6 +88,9 @@ class CampaignStore:
                 path.rmdir()  # empty, checked above
             staging.rename(path)
             _fsync_dir(path.parent)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise StoreError(f"cannot create store {path}: {exc.strerror or exc} ({exc.filename})") from None
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -104,7 +110,29 @@ class CampaignStore:
         return self.log.append(event)
 
     def state(self) -> CampaignState:
-        return fold(self.log.read())
+        """The campaign as its log records it; a damaged or lost log is refused, never guessed at."""
+        try:
+            events = list(self.log.read())
+        except EventLogError as exc:
+            raise StoreError(
+                f"{exc}. The log is the campaign's record and junkan does not repair it: restore "
+                f"{EVENT_LOG_FILE} from a backup"
+            ) from None
+        if not events:
+            kept = self._observations_in_view()
+            if kept:
+                raise StoreError(
+                    f"{self.path / EVENT_LOG_FILE} is empty, but {OBSERVATIONS_ZARR} holds {kept} "
+                    f"observation(s): the log was lost or truncated; restore it from a backup"
+                )
+        return fold(events)
+
+    def _observations_in_view(self) -> int:
+        try:
+            with xr.open_zarr(self.observations_path) as view:
+                return int(view.sizes.get("obs", 0))
+        except (OSError, ValueError, KeyError):
+            return 0  # no readable view: nothing contradicts an empty log
 
     def write_raw(self, run_uid: str, arrays: Mapping[str, RawArray]) -> dict[str, str]:
         """Raw arrays of one run as `raw/<run uid>.zarr` (written whole before the log refers to it)."""

@@ -42,7 +42,13 @@ def load_world(name_or_import_path: str, seed: int = 0) -> World:
                 f"unknown world {name_or_import_path!r}; shipped worlds: {list_worlds()}, "
                 "or give an import path 'module:attribute'"
             )
-    world = factory(seed=seed)
+    try:
+        world = factory(seed=seed)
+    except Exception as exc:  # a user's factory: whatever it raises is a bad world, not our bug
+        raise WorldInputError(
+            f"world {name_or_import_path!r} failed when built as factory(seed={seed}): "
+            f"{type(exc).__name__}: {exc}; a world factory takes the keyword seed= and returns a World"
+        ) from exc
     if not isinstance(world, World):
         raise WorldInputError(
             f"{name_or_import_path!r} did not build a World (needs name, elements, quantities, "

@@ -62,13 +62,24 @@ class RecordedTable:
 def load_table(path: Path, inputs: Sequence[str], outputs: Sequence[str]) -> RecordedTable:
     """A CSV with a header row: `inputs` become conditions, `outputs` scalar results."""
     try:
-        with path.open(newline="") as handle:
-            rows = list(csv.DictReader(handle))
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            header = list(reader.fieldnames or [])
     except OSError as exc:
         raise ValueError(f"cannot read table {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"table {path} is not UTF-8 CSV text: {exc}") from None
     if not rows:
         raise ValueError(f"table {path} has no rows")
-    header = list(rows[0])
+    for i, row in enumerate(rows):  # DictReader fills a short row with None, files a long row's rest under None
+        extra = row.pop(None, None) or []  # type: ignore[call-overload]
+        if extra or None in row.values():
+            fields = sum(v is not None for v in row.values()) + len(extra)
+            raise ValueError(
+                f"table {path}, data row {i + 1} (line {i + 2}): {fields} field(s) where the header has "
+                f"{len(header)} ({', '.join(header)}); every row needs one value per column"
+            )
     missing = [c for c in [*inputs, *outputs] if c not in header]
     if missing:
         raise ValueError(f"table {path} lacks column(s) {missing}; it has {header}")

@@ -20,8 +20,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestrator.control import COMMANDS, ControlRequest, send
-from orchestrator.control_token import token_matches
+from orchestrator.control import ControlError, ControlRequest, refusal, send
+from orchestrator.control_token import ControlTokenError, read_token, token_matches
 from orchestrator.dashboard import panels
 from orchestrator.dashboard.log_view import LogFollower, Snapshot
 from orchestrator.dashboard.metrics import metrics_registry, metrics_text
@@ -246,6 +246,10 @@ def create_app(store_path: Path) -> FastAPI:
         return Response(metrics_text(dashboard.registry), media_type="text/plain; version=0.0.4")
 
     def authorised(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+        try:  # no token can be right while the store's own is unusable: say why, not just "401"
+            read_token(dashboard.store.path)
+        except ControlTokenError as exc:
+            raise HTTPException(403, f"control is off for this campaign: {exc}") from None
         if credentials is None or not token_matches(dashboard.store.path, credentials.credentials):
             raise HTTPException(
                 401,
@@ -260,22 +264,28 @@ def create_app(store_path: Path) -> FastAPI:
         summary="Pause, resume, stop, inject a condition, approve or reject a proposal",
         responses={
             401: {"description": "no or wrong token: nothing changed"},
+            403: {"description": "the store's token file is missing or readable by others: control is off"},
             409: {"description": "not now"},
+            422: {"description": "never valid (a condition outside the design space, an unknown proposal)"},
+            503: {"description": "the store cannot take the request (not writable)"},
         },
         dependencies=[Depends(authorised)],
     )
     def control(body: ControlBody) -> ControlAccepted:
         snapshot = dashboard.follower.refresh()
-        refusal = _refusal(dashboard, snapshot, body)
-        if refusal is not None:
-            raise HTTPException(*refusal)
         request = ControlRequest(
             command=body.command,
             condition=body.condition,
             proposal_id=body.proposal_id,
             note=body.note or "from the dashboard",
         )
-        send(dashboard.store.path, request)
+        refused = refusal(dashboard.spec, snapshot.state, dashboard.live(), dashboard.store.path, request)
+        if refused is not None:
+            raise HTTPException(409 if refused.kind == "conflict" else 422, refused.message)
+        try:
+            send(dashboard.store.path, request)
+        except ControlError as exc:
+            raise HTTPException(503, str(exc)) from None
         return ControlAccepted(
             request_id=request.request_id,
             command=body.command,
@@ -283,30 +293,3 @@ def create_app(store_path: Path) -> FastAPI:
         )
 
     return app
-
-
-def _refusal(dashboard: Dashboard, snapshot: Snapshot, body: ControlBody) -> tuple[int, str] | None:
-    """Why a control request cannot be taken now (status, message), or None."""
-    assert body.command in COMMANDS
-    state = snapshot.state
-    if state.status in ("finished", "failed", "stopped"):
-        return 409, f"the campaign is {state.status}; nothing to control"
-    if not dashboard.live():
-        return 409, (
-            f"no process is running this campaign (state {state.status!r}); "
-            f"continue it with `junkan resume {dashboard.store.path} --dashboard`"
-        )
-    if body.command == "resume" and state.status != "paused":
-        return 409, f"the campaign is {state.status}, not paused"
-    if body.command == "pause" and state.status == "paused":
-        return 409, "the campaign is already paused"
-    if body.command == "inject":
-        space = dashboard.spec.space.simplex()
-        if not body.condition or set(body.condition) != set(space.names):
-            return 422, f"inject needs a condition over exactly {list(space.names)}, got {body.condition}"
-        point = space.as_point(body.condition)
-        if not space.contains(point)[0]:
-            return 422, f"{body.condition} is not in the design space {dashboard.spec.space.composition}"
-    if body.command in ("approve", "reject") and body.proposal_id not in state.pending:
-        return 422, f"{body.proposal_id!r} is not a pending proposal; pending: {state.pending}"
-    return None

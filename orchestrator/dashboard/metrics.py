@@ -70,6 +70,15 @@ class CampaignCollector(Collector):
             duty.add_metric([campaign], state.duty_cycle)
         yield duty
 
+        counted = CounterMetricFamily(
+            "junkan_warnings",
+            "Numerical warnings of the model stack (in the store's warnings.log), by category",
+            labels=[*labels, "category"],
+        )
+        for category, n in sorted(state.warnings.items()):
+            counted.add_metric([campaign, category], n)
+        yield counted
+
         pending = GaugeMetricFamily("junkan_pending_proposals", "Proposals not yet measured", labels=labels)
         pending.add_metric([campaign], len(state.pending))
         yield pending

@@ -91,9 +91,18 @@ def test_the_control_command_checks_what_it_sends(short_campaign, write_campaign
     assert result.exit_code == 2 and "'pause'" in result.output
     result = junkan("control", fresh.path, "inject", "--condition", "Fe=0.5,Ga=0.5")
     assert result.exit_code == 2 and "exactly ['Fe', 'Ga', 'Pd']" in result.output
-    result = junkan("control", fresh.path, "approve")
+    result = junkan("control", fresh.path, "approve", "--queue")
     assert result.exit_code == 2 and "proposal id" in result.output
+    # no process runs it: refused, as the dashboard's API refuses it (409), unless queued for `resume`
+    result = junkan("control", fresh.path, "pause")
+    assert result.exit_code == 2 and "no process is running this campaign" in result.output
+    assert "--queue" in result.output
+    # outside the design space (Fe <= 0.95, Pd <= 0.3): refused now, as the API refuses it (422)
+    result = junkan("control", fresh.path, "inject", "--condition", "Fe=0.1,Ga=0.5,Pd=0.4", "--queue")
+    assert result.exit_code == 2 and "not in the design space" in result.output
+    assert not (fresh.path / "control").exists() or not list((fresh.path / "control").glob("*.json"))
     result = junkan(
-        "control", fresh.path, "inject", "--condition", "Fe=0.6,Ga=0.3,Pd=0.1", "--note", "a hunch"
+        "control", fresh.path, "inject", "--condition", "Fe=0.6,Ga=0.3,Pd=0.1", "--note", "a hunch", "--queue"
     )
-    assert result.exit_code == 0 and len(list((fresh.path / "control").glob("*.json"))) == 1
+    assert result.exit_code == 0 and "`junkan resume` takes it" in result.output
+    assert len(list((fresh.path / "control").glob("*.json"))) == 1

@@ -238,6 +238,20 @@ def test_control_without_the_token_is_refused_and_changes_nothing(api, recorded)
     assert unknown.status_code == 422
 
 
+def test_a_token_file_readable_by_others_switches_control_off_and_says_why(api, recorded):
+    token = read_token(recorded)
+    (recorded / "control-token").chmod(0o644)
+    try:
+        response = api.post(
+            "/api/control", json={"command": "pause"}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 403
+        assert "readable by others" in response.json()["detail"] and "chmod 600" in response.json()["detail"]
+    finally:
+        (recorded / "control-token").chmod(0o600)
+    assert not (recorded / CONTROL_DIR).exists() or not list((recorded / CONTROL_DIR).iterdir())
+
+
 def test_the_token_file_is_readable_by_its_owner_only(recorded):
     mode = stat.S_IMODE((recorded / TOKEN_FILE).stat().st_mode)
     assert mode == 0o600
