@@ -1,9 +1,13 @@
 # Two entry points: `make demo` (set up, run the quickstart campaign) and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
-# A CPU build of torch is installed first so that pip does not pull a multi-GB CUDA build.
-# With a GPU: `make demo TORCH=torch` (or install the build for your CUDA into .venv first).
+# torch is pinned and installed first, so that junkan's own install adds no other torch. Which
+# build the pin gets is the package index's choice: on the CI machines pip finds a CPU build of
+# 2.13.0 on disk; from PyPI on Linux x86_64 it is the CUDA build (several GB). For the CPU build
+# anywhere: `make demo TORCH_INDEX=https://download.pytorch.org/whl/cpu`; for another CUDA version,
+# that version's index, or `make demo TORCH=torch` for PyPI's newest.
 TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
 BIN := $(VENV)/bin
 READY := $(VENV)/.junkan-installed
 ifndef STORE
@@ -15,7 +19,7 @@ endif
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
