@@ -72,7 +72,7 @@ def load_table(path: Path, inputs: Sequence[str], outputs: Sequence[str]) -> Rec
         raise ValueError(f"table {path} is not UTF-8 CSV text: {exc}") from None
     if not rows:
         raise ValueError(f"table {path} has no rows")
-    for i, row in enumerate(rows):  # DictReader fills a short row with None, files a long row's rest under None
+    for i, row in enumerate(rows):  # DictReader pads a short row with None, files extra fields under None
         extra = row.pop(None, None) or []  # type: ignore[call-overload]
         if extra or None in row.values():
             fields = sum(v is not None for v in row.values()) + len(extra)
