@@ -4,6 +4,8 @@ own bugs reach the top, and those are one line plus a traceback file. Nothing re
 import errno
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from orchestrator import cli
 from orchestrator.crash_report import INTERNAL_ERROR
 from orchestrator.dashboard.app import create_app
 from orchestrator.store import CampaignStore
+from tests.orchestrator.conftest import QUICKSTART
 from tests.orchestrator.dashboard_server import loop_of, new_store, quick_campaign
 
 HERE = "tests.orchestrator.test_cli_errors"
@@ -173,3 +176,22 @@ def test_warnings_are_counted_into_the_log_and_metrics_not_printed(quickstart, w
         families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
     samples = {s.labels["category"]: s.value for s in families["junkan_warnings"].samples}
     assert samples["RuntimeWarning"] == counted["RuntimeWarning"]
+
+
+@pytest.mark.integration
+def test_the_quickstart_prints_no_warning_and_records_its_counts(tmp_path):
+    """The quickstart as `make demo` runs it, in its own process: its stderr holds nothing."""
+    store = tmp_path / "store"
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "run", str(QUICKSTART), "--store", str(store)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    state = CampaignStore.open(store).state()
+    assert state.status == "finished" and len(state.observations) == state.budget
+    logged = (store / "warnings.log").read_text() if (store / "warnings.log").exists() else ""
+    assert sum(state.warnings.values()) == sum(logged.count(f": {c}: ") for c in state.warnings)
