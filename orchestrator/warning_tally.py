@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 WARNINGS_LOG = "warnings.log"
 
@@ -30,7 +31,14 @@ def warnings_counted(store: Path) -> Iterator[None]:
     and written to the store's warnings.log instead of stderr."""
     log = Path(store) / WARNINGS_LOG
 
-    def record(message, category, filename, lineno, file=None, line=None) -> None:
+    def record(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         text = warnings.formatwarning(message, category, filename, lineno, line)
         with _lock:
             _counts[category.__name__] += 1
