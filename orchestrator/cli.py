@@ -14,7 +14,14 @@ import typer
 from ophyd_async.core import DEFAULT_TIMEOUT, NotConnectedError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from instruments import ThinFilmInstrument
 from instruments.simulated.rehearsal_ioc import (
@@ -436,6 +443,8 @@ def _run_locked(
         TextColumn("best reading {task.fields[best]}"),
         TextColumn("decision {task.fields[decision]}"),
         TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),  # measured as the campaign goes: decisions slow as the data grow
         console=out,
     ) as progress:
         task = progress.add_task(
