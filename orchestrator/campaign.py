@@ -130,6 +130,13 @@ class InstrumentSpec(Strict):
     library: LibrarySpec | None = None
     epics: EpicsSpec | None = Field(default=None, description="kind 'epics': where the devices are")
 
+    @property
+    def real_time(self) -> bool:
+        """Does the instrument take real time to measure (so that its duty cycle means something)?
+        EPICS devices do, and a simulated one with `realtime: true`; other simulations and recorded
+        tables answer at once."""
+        return self.kind == "epics" or (self.kind == "simulated" and self.realtime)
+
     @model_validator(mode="after")
     def _sections_fit_kind(self) -> "InstrumentSpec":
         if self.kind == "recorded":

@@ -602,12 +602,13 @@ def status(
     _, spec, state = _open_state(store)
     live = is_running(store)
     if as_json:
-        print(json.dumps(status_document(state, campaign_best(spec, state), live), indent=2))
+        document = status_document(state, campaign_best(spec, state), live, spec.instrument.real_time)
+        print(json.dumps(document, indent=2))
     else:
         _print_summary(spec, state, store, live)
 
 
 def _print_summary(spec: CampaignSpec, state: CampaignState, store: Path, live: bool = True) -> None:
     """`live`: a process is running the campaign (the one printing, at the end of `run`)."""
-    for line in summary_lines(state, campaign_best(spec, state), store, live):
+    for line in summary_lines(state, campaign_best(spec, state), store, live, spec.instrument.real_time):
         out.print(escape(line), highlight=False, soft_wrap=True)

@@ -14,7 +14,9 @@ LABEL_WIDTH = 15
 PARETO_SHOWN = 10
 
 
-def status_document(state: CampaignState, best: CampaignBest, live: bool = True) -> dict[str, Any]:
+def status_document(
+    state: CampaignState, best: CampaignBest, live: bool = True, real_time: bool = True
+) -> dict[str, Any]:
     """`status --json`: the state, the best condition (`best_by_model`) and the best reading.
     `live`: whether a process is running the campaign (else an unfinished one is 'interrupted')."""
     reading = best.reading.model_dump() if best.reading else None
@@ -32,6 +34,7 @@ def status_document(state: CampaignState, best: CampaignBest, live: bool = True)
         "best_by_model": best.as_dict(),
         "n_faults": len(state.faults),
         "duty_cycle": state.duty_cycle,
+        "real_time": real_time,  # false: a simulation or a table, whose duty cycle measures no instrument
         "skipped": state.skipped,
         "faults": [f.model_dump() for f in state.faults],
         "model_id": state.model_id,
@@ -41,7 +44,9 @@ def status_document(state: CampaignState, best: CampaignBest, live: bool = True)
     }
 
 
-def summary_lines(state: CampaignState, best: CampaignBest, store: Path, live: bool = True) -> list[str]:
+def summary_lines(
+    state: CampaignState, best: CampaignBest, store: Path, live: bool = True, real_time: bool = True
+) -> list[str]:
     """The text summary, one line each."""
     lines: list[str] = []
 
@@ -70,7 +75,12 @@ def summary_lines(state: CampaignState, best: CampaignBest, store: Path, live: b
     if best.reading is not None:
         line("best reading", _reading_text(best.reading, objectives[0], state.units))
     if state.duty_cycle is not None:
-        line("duty cycle", f"{state.duty_cycle:.2f} (instrument busy / wall time)")
+        line(
+            "duty cycle",
+            f"{state.duty_cycle:.2f} (instrument busy / wall time)"
+            if real_time
+            else "simulated time (this instrument takes no real time to measure)",
+        )
     line("faults", str(len(state.faults)))
     lines += [f"  - {f.kind} ({f.action}): {f.message}" for f in state.faults[-10:]]
     return lines

@@ -38,6 +38,7 @@ def header(
         "budget": state.budget or spec.budget,
         "eta_seconds": _time_left(state, spec.budget),
         "duty_cycle": state.duty_cycle,
+        "real_time": spec.instrument.real_time,  # false: the page says "simulated time" instead
         "decision_seconds_last": decisions[-1] if decisions else None,
         "decision_seconds_median": statistics.median(decisions) if decisions else None,
         "n_faults": len(state.faults),

@@ -92,6 +92,10 @@ def test_status_text_shows_the_model_best_and_the_single_reading_as_such(lucky, 
     reading_line = next(line for line in text.splitlines() if line.startswith("best reading"))
     assert "at Fe0.700 Ga0.200 Pd0.100" in model_line and "(measured 3x, first " in model_line
     assert "Pd0.250" in reading_line and reading_line.endswith("one reading)")
+    # a simulation takes no real time: its busy / wall ratio would describe the computer, not a lab
+    duty_line = next(line for line in text.splitlines() if line.startswith("duty cycle"))
+    assert "simulated time" in duty_line and "wall time" not in duty_line
+    assert json.loads(junkan("status", lucky, "--json").stdout)["real_time"] is False
 
 
 def test_the_dashboard_serves_the_best_that_status_reports(lucky, junkan):

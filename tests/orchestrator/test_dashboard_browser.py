@@ -131,6 +131,8 @@ def test_the_page_follows_a_running_campaign(browser, tmp_path):
         assert faults.first.inner_text().split("\t")[2] == "Faulted"
         assert "reducer fault (skip" in faults.first.inner_text()
         assert page.locator("#faults").get_attribute("class") == "some"
+        # realtime: true, so the header shows the measured duty cycle (once a step has recorded one)
+        page.wait_for_function("document.getElementById('duty').textContent.endsWith(' %')", timeout=60_000)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "dashboard-live.png"), full_page=True)
         assert errors == []
@@ -161,6 +163,7 @@ def test_a_recorded_thin_film_campaign_shows_spectra_and_walks_step_by_step(brow
         assert plots["xrd"]["traces"] == 5 and plots["xafs"]["traces"] == 5  # one pattern per measurement
         assert page.locator("#status").inner_text() == "finished"
         assert page.locator("#live").get_attribute("class") == "live off"
+        assert page.locator("#duty").inner_text() == "simulated time"  # not the computer's busy ratio
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "dashboard-thin-film.png"), full_page=True)
 

@@ -5,10 +5,12 @@ import copy
 
 import yaml
 
+from orchestrator.best import campaign_best
 from orchestrator.campaign import parse_campaign
 from orchestrator.local_executor import LocalExecutor
 from orchestrator.loop import CampaignLoop
 from orchestrator.replay import first_difference
+from orchestrator.status_report import summary_lines
 from orchestrator.store import CampaignStore
 from orchestrator.wiring import build_instrument, build_policy
 
@@ -52,4 +54,8 @@ def test_decisions_overlap_measurements_and_the_instrument_runs_one_at_a_time(sh
     conditions = [tuple(p.proposal.condition.values()) for p in state.proposals.values()]
     assert len(set(conditions)) == 7
     assert state.duty_cycle is not None and 0 < state.duty_cycle <= 1
+    # the instrument takes real time here, so its duty cycle is reported as a number
+    best = campaign_best(spec, state)
+    (duty,) = [line for line in summary_lines(state, best, store.path) if line.startswith("duty cycle")]
+    assert spec.instrument.real_time and f"{state.duty_cycle:.2f} (instrument busy / wall time)" in duty
     assert first_difference(spec, events) is None

@@ -85,7 +85,11 @@ function drawHeader(s) {
   $("budget").textContent = `${s.n_observations} / ${s.budget}`;
   $("budget-bar").value = s.budget ? s.n_observations / s.budget : 0;
   $("eta").textContent = seconds(s.eta_seconds);
-  $("duty").textContent = s.duty_cycle === null ? "–" : `${(100 * s.duty_cycle).toFixed(0)} %`;
+  $("duty").textContent = !s.real_time
+    ? "simulated time"
+    : s.duty_cycle === null
+      ? "–"
+      : `${(100 * s.duty_cycle).toFixed(0)} %`;
   $("decision").textContent = s.decision_seconds_last === null ? "–"
     : `${s.decision_seconds_last.toFixed(2)} s (median ${s.decision_seconds_median.toFixed(2)} s)`;
   const kinds = Object.entries(s.faults_by_kind).map(([k, n]) => `${k} ${n}`).join(", ");
