@@ -135,6 +135,11 @@ def test_a_damaged_event_log_is_read_or_refused_and_never_changed(data, finished
     if status.exit_code == 2:
         assert log.read_bytes() == before
         assert not (store / "control").exists() or not list((store / "control").glob("*.json"))
+    # last, as it may write: a readable log resumes (or is refused as finished); 3 is a pause on record
+    resumed = junkan("resume", store)
+    one_message_or_success(resumed, codes=(0, 2, 3))
+    if resumed.exit_code == 2:
+        assert log.read_bytes() == before
 
 
 cells = st.one_of(
