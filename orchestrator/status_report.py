@@ -35,6 +35,7 @@ def status_document(
         "n_faults": len(state.faults),
         "duty_cycle": state.duty_cycle,
         "real_time": real_time,  # false: a simulation or a table, whose duty cycle measures no instrument
+        "warnings": dict(state.warnings),  # numerical warnings counted; the store's warnings.log has them
         "skipped": state.skipped,
         "faults": [f.model_dump() for f in state.faults],
         "model_id": state.model_id,

@@ -2,6 +2,7 @@
 own bugs reach the top, and those are one line plus a traceback file. Nothing refused is written."""
 
 import errno
+import json
 import os
 import shutil
 import subprocess
@@ -170,6 +171,8 @@ def test_warnings_are_counted_into_the_log_and_metrics_not_printed(quickstart, w
     assert result.exit_code == 0, result.output
     assert "Warning" not in result.stderr and "warnings.warn" not in result.stderr
     counted = CampaignStore.open(store).state().warnings
+    status = CliRunner().invoke(cli.app, ["status", str(store), "--json"])
+    assert json.loads(status.stdout)["warnings"] == counted
     assert counted["RuntimeWarning"] >= 4  # one per count at least; the model stack may add its own
     assert (store / "warnings.log").read_text().count("RuntimeWarning: detector gain drifting") == 4
     with TestClient(create_app(store)) as client:
