@@ -142,8 +142,11 @@ def test_a_damaged_event_log_is_read_or_refused_and_never_changed(data, finished
         assert log.read_bytes() == before
 
 
-cells = st.one_of(
-    st.floats(0, 1).map(repr),
+numbers = st.floats(0, 1).map(repr)
+cells = st.one_of(  # mostly numbers, so that short and long rows are reached past the first bad cell
+    numbers,
+    numbers,
+    numbers,
     st.sampled_from(["", "nan", "inf", "-1", "x", " 0.5", "1e400"]),
     st.text(alphabet='0123456789.,e-" ', max_size=6),
 )
@@ -151,8 +154,9 @@ cells = st.one_of(
 
 @FUZZ
 @given(
-    header=st.lists(st.sampled_from(["a", "b", "c", "y", "z", ""]), min_size=0, max_size=5),
-    rows=st.lists(st.lists(cells, max_size=6), max_size=6),
+    header=st.just(["a", "b", "c", "y"])
+    | st.lists(st.sampled_from(["a", "b", "c", "y", "z", ""]), max_size=5),
+    rows=st.lists(st.lists(numbers, min_size=4, max_size=4) | st.lists(cells, max_size=6), max_size=6),
 )
 def test_a_random_table_is_replayed_or_refused_in_one_message(header, rows, junkan, tmp_path):
     table = tmp_path / "pool.csv"
