@@ -49,6 +49,15 @@ class ControlRequest(BaseModel):
     time: float = Field(default_factory=time.time)
 
 
+def missing_part(request: ControlRequest) -> str:
+    """What a request lacks to mean anything (an inject's condition, an answer's proposal id), or ''."""
+    if request.command == "inject" and not request.condition:
+        return "inject needs a condition, e.g. Fe=0.5,Ga=0.3,Pd=0.2"
+    if request.command in ("approve", "reject") and not request.proposal_id:
+        return f"{request.command} needs the proposal id it answers, e.g. p0007"
+    return ""
+
+
 class Refusal(NamedTuple):
     """Why a request cannot be taken: `conflict` (not now: HTTP 409) or `invalid` (never: 422)."""
 
@@ -66,8 +75,9 @@ def refusal(
 ) -> Refusal | None:
     """The one check of a control request, for the command line and the dashboard's API alike.
     `queued`: no process need be running; the request waits for the next `junkan resume`."""
-    if request.command in ("approve", "reject") and not request.proposal_id:
-        return Refusal("invalid", f"{request.command} needs the proposal id it answers, e.g. p0007")
+    malformed = missing_part(request)
+    if malformed:
+        return Refusal("invalid", malformed)
     if state.status in ("finished", "failed", "stopped"):
         return Refusal("conflict", f"the campaign is {state.status!r}; nothing to control")
     if not live and not queued:
@@ -111,10 +121,9 @@ def refusal(
 
 def send(store_path: Path, request: ControlRequest) -> Path:
     """Drop a request into the store (write to a hidden name, then rename: never half-read)."""
-    if request.command == "inject" and not request.condition:
-        raise ControlError("inject needs a condition, e.g. Fe=0.5,Ga=0.3,Pd=0.2")
-    if request.command in ("approve", "reject") and not request.proposal_id:
-        raise ControlError(f"{request.command} needs the proposal id it answers, e.g. p0007")
+    malformed = missing_part(request)
+    if malformed:
+        raise ControlError(malformed)
     directory = Path(store_path) / CONTROL_DIR
     final = directory / f"{time.time_ns():020d}-{request.request_id}.json"
     staging = directory / f".{final.name}.writing"

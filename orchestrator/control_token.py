@@ -37,11 +37,10 @@ def read_token(store_path: Path) -> str:
 
 
 def token_matches(store_path: Path, presented: str | None) -> bool:
-    """Constant-time comparison with the store's token; False when either is missing."""
+    """Constant-time comparison with the store's token; False when none is presented. Raises
+    ControlTokenError when the store's own token is missing or readable by others: then no token
+    can be right, and the caller should say why."""
+    expected = read_token(store_path)
     if not presented:
-        return False
-    try:
-        expected = read_token(store_path)
-    except ControlTokenError:
         return False
     return secrets.compare_digest(presented.encode(), expected.encode())

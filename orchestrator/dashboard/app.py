@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.control import ControlError, ControlRequest, refusal, send
-from orchestrator.control_token import ControlTokenError, read_token, token_matches
+from orchestrator.control_token import ControlTokenError, token_matches
 from orchestrator.dashboard import panels
 from orchestrator.dashboard.log_view import LogFollower, Snapshot
 from orchestrator.dashboard.metrics import metrics_registry, metrics_text
@@ -247,10 +247,10 @@ def create_app(store_path: Path) -> FastAPI:
 
     def authorised(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
         try:  # no token can be right while the store's own is unusable: say why, not just "401"
-            read_token(dashboard.store.path)
+            matches = token_matches(dashboard.store.path, credentials.credentials if credentials else None)
         except ControlTokenError as exc:
             raise HTTPException(403, f"control is off for this campaign: {exc}") from None
-        if credentials is None or not token_matches(dashboard.store.path, credentials.credentials):
+        if not matches:
             raise HTTPException(
                 401,
                 "control needs the campaign's bearer token (printed when it started; in the store's "
