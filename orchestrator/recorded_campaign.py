@@ -20,7 +20,15 @@ import yaml
 
 from instruments.recorded.pool_instrument import RecordedPoolInstrument
 from orchestrator.campaign import CampaignSpec
-from orchestrator.pool_replay import PLACEHOLDER, VARIANCE_FLOOR_FRACTION, Pool, design_space, load_pool
+from orchestrator.pool_replay import (
+    PERCENT_ABOVE,
+    PLACEHOLDER,
+    SIMPLEX_TOLERANCE,
+    VARIANCE_FLOOR_FRACTION,
+    Pool,
+    design_space,
+    load_pool,
+)
 from policies import Costs, DesignSpace
 
 SPOT_SECONDS = 1.0  # every recorded row costs the same: a measurement is a measurement
@@ -36,8 +44,37 @@ def recorded_pool(spec: CampaignSpec) -> tuple[Pool, DesignSpace, np.ndarray]:
     of it (rows in `space.names` order). ValueError when the table cannot be read or used."""
     objectives = [(o.name, o.goal) for o in spec.objectives]
     pool = load_pool(table_path(spec), spec.instrument.inputs, objectives)
+    if spec.space.process:
+        return pool, *_composition_and_process(spec, pool)
     space, points, _ = design_space(pool)
     return pool, space, points
+
+
+def _composition_and_process(spec: CampaignSpec, pool: Pool) -> tuple[DesignSpace, np.ndarray]:
+    """A table of compositions made at several process settings (a library per substrate
+    temperature): the campaign's own space, its element columns fractions (or percentages) that
+    sum to 1 in every row, its process columns as they are."""
+    space = spec.space.simplex()
+    if tuple(pool.inputs) != space.names:
+        raise ValueError(
+            f"inputs {list(pool.inputs)} must name the space's elements, then its process parameters: "
+            f"{list(space.names)}"
+        )
+    x = pool.conditions.astype(float)
+    d = len(space.elements)
+    fractions = x[:, :d] / 100.0 if np.any(x[:, :d] > PERCENT_ABOVE) else x[:, :d]
+    sums = fractions.sum(axis=1)
+    off = np.flatnonzero(
+        (np.abs(sums - 1.0) > SIMPLEX_TOLERANCE) | np.any(fractions < -SIMPLEX_TOLERANCE, axis=1)
+    )
+    if len(off):
+        row = pool.rows[int(off[0])][0]
+        raise ValueError(
+            f"the element columns {list(space.elements)} of data row {row + 1} sum to {sums[off[0]]:.4g} "
+            f"({len(off)} condition(s) off); each row's fractions must sum to 1 (or 100 %)"
+        )
+    fractions = np.clip(fractions, 0.0, None)
+    return space, np.column_stack([fractions / fractions.sum(axis=1, keepdims=True), x[:, d:]])
 
 
 def check_recorded(spec: CampaignSpec) -> list[str]:

@@ -26,6 +26,7 @@ from orchestrator.dashboard import panels
 from orchestrator.dashboard.log_view import LogFollower, Snapshot
 from orchestrator.dashboard.metrics import metrics_registry, metrics_text
 from orchestrator.dashboard.model_view import ModelView
+from orchestrator.dashboard.projection import ViewRequestError, parse_condition
 from orchestrator.run_lock import is_running
 from orchestrator.store import CampaignStore
 
@@ -197,13 +198,68 @@ def create_app(store_path: Path) -> FastAPI:
 
         return dashboard.answer(("events", since, limit, step), build)
 
-    @app.get("/api/model", summary="The model's mean, sd and noise sd over the design space")
-    def model(step: StepQuery = None) -> Response:
-        def build(snapshot: Snapshot) -> dict:
-            at = dashboard.follower.state_at(snapshot, _step(snapshot, step))
-            return dashboard.models.at(at.observations)
+    CornerQuery = Annotated[
+        list[str] | None,
+        Query(
+            description="three, each an element or elements joined by commas (summed), e.g. "
+            "corner=Fe&corner=Co&corner=Cr,Ni; default: a ternary's elements, else the first two and the rest"
+        ),
+    ]
+    SpotQuery = Annotated[
+        str | None,
+        Query(
+            description="where elements in no corner and process parameters are held (and the "
+            "proportions within a corner): 'Fe:0.25,Co:0.25,Cr:0.2,Ni:0.3,T:450' or a measured "
+            "proposal id; default: the best measured condition by the model"
+        ),
+    ]
 
-        return dashboard.answer(("model", step), build)
+    def view_request(build: Callable[[Snapshot], dict]) -> Callable[[Snapshot], dict]:
+        def checked(snapshot: Snapshot) -> dict:
+            try:
+                return build(snapshot)
+            except ViewRequestError as exc:
+                raise HTTPException(422, str(exc)) from None
+
+        return checked
+
+    @app.get(
+        "/api/model",
+        summary="The model's mean, sd and noise sd over a pseudo-ternary plane, with the measured and "
+        "pending conditions projected onto it",
+    )
+    def model(step: StepQuery = None, corner: CornerQuery = None, at: SpotQuery = None) -> Response:
+        @view_request
+        def build(snapshot: Snapshot) -> dict:
+            state = dashboard.follower.state_at(snapshot, _step(snapshot, step))
+            spot = (
+                None if at is None else parse_condition(dashboard.models.space, at, state.observations, "at")
+            )
+            return dashboard.models.at(state, corner, spot)
+
+        return dashboard.answer(("model", step, tuple(corner or ()), at), build)
+
+    @app.get(
+        "/api/model/slice",
+        summary="The model along the straight line between two conditions, and the measured "
+        "conditions near it",
+    )
+    def model_slice(
+        start: Annotated[str, Query(description="a condition 'Fe:0.25,…,T:450' or a measured proposal id")],
+        end: Annotated[str, Query(description="the same, for the other end")],
+        step: StepQuery = None,
+    ) -> Response:
+        @view_request
+        def build(snapshot: Snapshot) -> dict:
+            state = dashboard.follower.state_at(snapshot, _step(snapshot, step))
+            space = dashboard.models.space
+            return dashboard.models.slice(
+                state.observations,
+                parse_condition(space, start, state.observations, "start"),
+                parse_condition(space, end, state.observations, "end"),
+            )
+
+        return dashboard.answer(("slice", step, start, end), build)
 
     @app.get("/api/spectra", summary="The latest diffraction patterns and absorption spectra")
     def spectra(

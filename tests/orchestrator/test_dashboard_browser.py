@@ -1,8 +1,11 @@
 """The dashboard in a real browser (Debian's headless Chromium, driven by Playwright): during a running
 campaign every plot renders and the page follows new observations; a recorded thin-film campaign
-shows its diffraction patterns and absorption spectra and can be walked step by step.
+shows its diffraction patterns and absorption spectra and can be walked step by step; a four-element
+campaign with a temperature draws its plane, slice and parallel coordinates, and the slice follows
+two clicked points.
 Screenshots are kept in test-artifacts/ (or $JUNKAN_TEST_ARTIFACTS)."""
 
+import json
 import os
 import re
 import shutil
@@ -12,11 +15,14 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 import yaml
 
 from orchestrator.control_token import read_token
 from tests.orchestrator.dashboard_server import dashboard_server, free_port, quick_campaign
+from tests.orchestrator.four_element_campaign import campaign as four_element_campaign
+from tests.orchestrator.four_element_campaign import write_table
 
 pytestmark = pytest.mark.integration
 
@@ -26,6 +32,15 @@ ARTIFACTS = Path(
 )
 THIN_FILM = Path(__file__).resolve().parents[2] / "examples" / "thin-film.yaml"
 PLOTS = ("ternary-mean", "ternary-sd", "objective-space", "progress", "xrd", "xafs", "ternary-noise")
+MODEL_PLOTS = (
+    "ternary-mean",
+    "ternary-sd",
+    "ternary-noise",
+    "slice",
+    "parallel",
+    "objective-space",
+    "progress",
+)
 # Chromium on a closed network: no background connections, no sandbox as root, no GPU
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -57,7 +72,7 @@ def open_page(browser, url: str):
     return page, errors
 
 
-def rendered(page) -> dict[str, dict]:
+def rendered(page, plots: tuple[str, ...] = PLOTS) -> dict[str, dict]:
     """Each plot: did plotly draw it (its SVG), for how many observations, with how many traces."""
     return page.evaluate(
         """ids => Object.fromEntries(ids.map(id => {
@@ -65,7 +80,7 @@ def rendered(page) -> dict[str, dict]:
             return [id, {svg: !!e.querySelector('.main-svg'), rendered: Number(e.dataset.rendered),
                          traces: Number(e.dataset.traces), points: e.querySelectorAll('.point').length}];
         }))""",
-        list(PLOTS),
+        list(plots),
     )
 
 
@@ -178,5 +193,78 @@ def test_a_recorded_thin_film_campaign_shows_spectra_and_walks_step_by_step(brow
         assert page.locator("#status").inner_text() == "running"  # as it was then
         assert page.locator("#events tbody tr").first.inner_text().split("\t")[2] == "Observed"
         page.screenshot(path=str(ARTIFACTS / "dashboard-step-2.png"), full_page=True)
+        assert errors == []
+        page.close()
+
+
+def test_a_four_element_campaign_with_a_temperature_shows_its_plane_slice_and_every_condition(
+    browser, tmp_path, junkan
+):
+    campaign_file = tmp_path / "four.yaml"
+    campaign_file.write_text(yaml.safe_dump(four_element_campaign(write_table(tmp_path / "cocrfeni.csv"), 8)))
+    assert junkan("run", campaign_file, "--store", tmp_path / "store").exit_code == 0
+    with dashboard_server(tmp_path / "store") as url:
+        page, errors = open_page(browser, url + "/")
+        drawn = "ids => ids.every(id => document.getElementById(id).dataset.rendered === '{}')"
+        page.wait_for_function(drawn.format(8), arg=list(MODEL_PLOTS), timeout=60_000)
+        plots = rendered(page, MODEL_PLOTS)
+        assert all(p["svg"] for p in plots.values()), plots
+        model = httpx.get(url + "/api/model", timeout=60).json()
+        n_grid = len(model["plane"]["a"])
+        assert n_grid > 100
+        for plane in ("ternary-mean", "ternary-sd"):  # the model's plane, the measured spots, pending
+            assert plots[plane]["traces"] == 3 and plots[plane]["points"] >= n_grid + 8, plots
+        assert plots["ternary-noise"]["points"] >= n_grid + 8
+        assert (
+            plots["slice"]["traces"] == 6 and plots["slice"]["points"] >= 2
+        )  # mean, sd, noise; measured ends
+        assert page.locator("#parallel").get_attribute("data-dimensions") == "6"  # Co Cr Fe Ni T hardness
+        assert page.locator("#parallel").get_attribute("data-lines") == "8"
+        assert page.locator("#parallel .parcoords .axis-title").count() == 6
+        assert plots["objective-space"]["points"] == 8
+        assert page.locator("#plane-bar").is_visible()
+        assert [page.locator(f"#corner-{c}").input_value() for c in "abc"] == ["Co", "Cr", "rest"]
+        assert page.locator("#held").inner_text().startswith(f"held at T {model['plane']['held']['T']:.0f}")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-four-elements.png"), full_page=True)
+
+        # the slice follows two clicked points of the model's plane (away from any measured spot)
+        corners = np.column_stack([model["plane"][k] for k in "abc"])
+        measured = np.column_stack([model["plane"]["measured"][k] for k in "abc"])
+        clear = [  # inside the triangle (its edges are the plot's axes) and away from measured spots
+            i
+            for i in range(n_grid)
+            if corners[i].min() >= 0.1 and np.abs(measured - corners[i]).sum(axis=1).min() > 0.15
+        ]
+        first = max(clear, key=lambda i: corners[i, 0])
+        second = max(clear, key=lambda i: corners[i, 2])
+        surface = page.locator("#ternary-mean .scatterlayer .trace").first.locator("path.point")
+        for i in (first, second):
+            box = surface.nth(i).bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.wait_for_timeout(300)  # plotly finds the point under the pointer as it hovers
+            page.mouse.down()
+            page.mouse.up()
+        page.wait_for_function("document.getElementById('slice').dataset.picks === '2'", timeout=30_000)
+        expected = [{n: values[i] for n, values in model["grid"].items()} for i in (first, second)]
+        page.wait_for_function(
+            """want => {
+                const ends = document.getElementById('slice').dataset.ends;
+                const got = ends ? JSON.parse(ends) : [];
+                return got.length === 2
+                    && want.every((w, k) => Object.keys(w).every(n => got[k][n] === w[n]));
+            }""",
+            arg=expected,
+            timeout=60_000,
+        )
+        ends = json.loads(page.locator("#slice").get_attribute("data-ends"))
+        assert ends == expected
+
+        # the step slider rewinds every panel, the slice between the same two points included
+        page.locator("#step").fill("3")
+        page.wait_for_function(drawn.format(3), arg=list(MODEL_PLOTS), timeout=60_000)
+        assert page.locator("#parallel").get_attribute("data-lines") == "3"
+        assert rendered(page, MODEL_PLOTS)["objective-space"]["points"] == 3
+        assert json.loads(page.locator("#slice").get_attribute("data-ends")) == expected
         assert errors == []
         page.close()

@@ -6,15 +6,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from orchestrator.campaign import CampaignFileError, parse_campaign
 from orchestrator.event_log import EventLog
 from orchestrator.loop import CampaignLoop
 from orchestrator.pool_replay import VARIANCE_FLOOR_FRACTION, load_pool
-from orchestrator.recorded_campaign import pool_campaign_text, reported_variances
+from orchestrator.recorded_campaign import pool_campaign_text, recorded_pool, reported_variances
 from orchestrator.store import CampaignStore
 from orchestrator.wiring import build_instrument, build_policy, instrument_costs
 from tests.orchestrator.crashing_executor import CrashAfterRun, CrashingExecutor
+from tests.orchestrator.four_element_campaign import ELEMENTS, TEMPERATURES, hardness, write_table
+from tests.orchestrator.four_element_campaign import campaign as four_element_campaign
 from tests.orchestrator.test_pool_replay import write_csv
 
 POLICY = {"n_sobol": 2, "num_restarts": 2, "raw_samples": 32, "mc_samples": 32}
@@ -132,3 +135,34 @@ def test_a_recorded_campaign_file_is_checked_against_its_table(tmp_path):
         parse_campaign(wrong, "wrong.yaml")
     with pytest.raises(CampaignFileError, match="kind 'recorded'"):
         parse_campaign(text.replace("  table:", "  world: quickstart\n  table:"), "both.yaml")
+
+
+def test_a_table_of_compositions_at_several_temperatures_is_a_composition_and_process_campaign(
+    tmp_path, junkan
+):
+    """Element columns on the simplex and a process column: the campaign's own space, each condition
+    served at its composition and temperature; a row off the simplex is refused by name."""
+    table = write_table(tmp_path / "cocrfeni.csv")
+    spec = parse_campaign(yaml.safe_dump(four_element_campaign(table, budget=4)), "four.yaml")
+    pool, space, points = recorded_pool(spec)
+    assert space.elements == ELEMENTS and [p.name for p in space.process] == ["T"]
+    np.testing.assert_allclose(points[:, :4].sum(axis=1), 1.0)
+    np.testing.assert_array_equal(points[:, 4], pool.conditions[:, 4])  # temperatures as recorded
+    assert sorted(set(points[:, 4])) == list(TEMPERATURES)
+    campaign_file = tmp_path / "four.yaml"
+    campaign_file.write_text(yaml.safe_dump(four_element_campaign(table, budget=4)))
+    assert junkan("run", campaign_file, "--store", tmp_path / "store").exit_code == 0
+    observations = [
+        e.observation for e in EventLog(tmp_path / "store" / "events.jsonl").read() if e.type == "Observed"
+    ]
+    for o in observations:  # each reading is the table's row at the condition it names
+        row = points.tolist().index([o.condition[n] for n in space.names])
+        assert o.values["hardness"] == pytest.approx(pool.means[row, 0])
+        x = np.array([o.condition[e] for e in ELEMENTS])
+        assert o.values["hardness"] == pytest.approx(float(hardness(x, np.array(o.condition["T"]))), abs=0.5)
+
+    lines = table.read_text().splitlines()
+    lines[3] = "0.5,0.5,0.5,0.0," + lines[3].split(",", 4)[4]  # fractions summing to 1.5
+    table.write_text("\n".join(lines) + "\n")
+    with pytest.raises(CampaignFileError, match=r"data row 3 sum to 1\.5.*must sum to 1"):
+        parse_campaign(yaml.safe_dump(four_element_campaign(table, budget=4)), "four.yaml")

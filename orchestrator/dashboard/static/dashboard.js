@@ -4,8 +4,10 @@
 "use strict";
 
 const view = { step: null, follow: true, nSteps: 0, state: null, observations: null, model: null,
-  spectra: null, objective: null, drawnStep: -1, busy: false, again: false, lastSeq: -1 };
+  spectra: null, objective: null, drawnStep: -1, busy: false, again: false, lastSeq: -1,
+  corners: null, picks: [], slice: null };
 const COLORS = "Viridis";
+const OFF_PLANE = 0.02; // a measured condition farther than this from the plane is drawn faint
 const PLOT_CONFIG = { displaylogo: false, responsive: true };
 
 const $ = (id) => document.getElementById(id);
@@ -26,6 +28,17 @@ async function getJSON(path) {
 
 function query() { return view.step === null ? "" : `?step=${view.step}`; }
 
+// the plane's corners and the spot the rest is held at, as /api/model takes them
+function modelQuery() {
+  const params = new URLSearchParams();
+  if (view.step !== null) params.set("step", String(view.step));
+  for (const corner of view.corners || []) params.append("corner", corner);
+  const last = view.picks[view.picks.length - 1];
+  if ($("spot").value === "pick" && last) params.set("at", last.text);
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
 // -- refresh ---------------------------------------------------------------------------------
 async function refresh() {
   if (view.busy) { view.again = true; return; }
@@ -41,9 +54,12 @@ async function refresh() {
       drawHeader(state); drawStepper(); drawControls(state);
       drawObjectives(observations, state); drawSpectra(spectra);
       await refreshEvents();
-      const model = await getJSON(`/api/model${q}`);
+      const model = await getJSON(`/api/model${modelQuery()}`);
       view.model = model;
+      drawPlaneBar(state, model);
       drawTernaries(state, observations, model);
+      drawParallel(observations, state, model);
+      await refreshSlice(state, observations);
       view.drawnStep = state.n_observations;
       document.body.dataset.drawnObservations = String(state.n_observations);
     } while (view.again);
@@ -170,62 +186,179 @@ async function control(body) {
 }
 
 // -- plots ----------------------------------------------------------------------------------
-function ternaryLayout(state, title) {
-  const [a, b, c] = state.elements;
-  const lower = [a, b, c].map((e) => state.space[e][0]);
-  const zoom = lower.reduce((x, y) => x + y, 0) < 0.95;
+function ternaryLayout(plane, title) {
+  // zoom onto the part of the triangle where there is anything to draw (a bounded region)
+  const mins = ["a", "b", "c"].map((k) => {
+    const values = plane[k].concat(plane.measured[k]).filter((v) => v !== null);
+    return values.length ? Math.floor(100 * Math.min(...values)) / 100 : 0;
+  });
+  const zoom = mins.reduce((x, y) => x + y, 0) < 0.95;
   const axis = (name, min) => ({ title: { text: name }, min: zoom ? min : 0, ticks: "outside" });
+  const held = Object.entries(plane.held).map(([k, v]) => `${k} ${fmt(v, 3)}`).join(", ");
+  const text = [title, held ? `held: ${held}` : ""].filter(Boolean).join(" · ");
   return {
-    margin: { l: 40, r: 40, t: 30, b: 45 },
-    ternary: { sum: 1, aaxis: axis(a, lower[0]), baxis: axis(b, lower[1]), caxis: axis(c, lower[2]) },
+    margin: { l: 40, r: 40, t: 30, b: 45 }, hovermode: "closest",
+    ternary: { sum: 1, aaxis: axis(plane.labels[0], mins[0]), baxis: axis(plane.labels[1], mins[1]),
+      caxis: axis(plane.labels[2], mins[2]) },
     showlegend: true, legend: { x: 1, xanchor: "right", y: 1.08, bgcolor: "rgba(255,255,255,0.7)" },
-    annotations: title ? [{ text: title, showarrow: false, x: 0, y: 1.08, xref: "paper", yref: "paper" }] : [],
+    annotations: text ? [{ text, showarrow: false, x: 0, y: 1.08, xref: "paper", yref: "paper" }] : [],
   };
+}
+
+function conditionText(condition) {
+  return Object.entries(condition).map(([k, v]) => `${k} ${fmt(v, 3)}`).join(" ");
+}
+
+function gridCondition(model, i) {
+  return Object.fromEntries(Object.entries(model.grid).map(([k, values]) => [k, values[i]]));
 }
 
 function drawTernaries(state, observations, model) {
   const name = view.objective;
-  const [a, b, c] = state.elements;
-  if (state.elements.length !== 3) {
+  const plane = model.plane;
+  if (!plane) {
     for (const id of ["ternary-mean", "ternary-sd", "ternary-noise"]) {
-      Plotly.react(id, [], { annotations: [{ text: "the ternary view needs three elements", showarrow: false }] }, PLOT_CONFIG);
+      plot(id, [], { annotations: [{ text: "a plane needs three elements; the slice below still shows the model",
+        showarrow: false }] });
     }
     return;
   }
   const measured = observations.observations;
   const spots = {
     type: "scatterternary", mode: "markers", name: "measured",
-    a: measured.map((o) => o.condition[a]), b: measured.map((o) => o.condition[b]), c: measured.map((o) => o.condition[c]),
-    text: measured.map((o) => `${o.proposal_id}: ${name} ${fmt(o.values[name], 4)}`),
-    marker: { size: 10, color: measured.map((o) => o.values[name]), colorscale: COLORS, line: { width: 1.5, color: "#000" } },
+    a: plane.measured.a, b: plane.measured.b, c: plane.measured.c,
+    text: measured.map((o, i) => `${o.proposal_id}: ${name} ${fmt(o.values[name], 4)} at ${conditionText(o.condition)}`
+      + (plane.measured.off_plane[i] > OFF_PLANE ? ` (off the plane by ${fmt(plane.measured.off_plane[i], 2)}, projected)` : "")),
+    // measured on the plane: solid; elsewhere (another temperature, another held fraction): faint
+    marker: { size: 10, color: measured.map((o) => o.values[name]), colorscale: COLORS, line: { width: 1.5, color: "#000" },
+      opacity: plane.measured.off_plane.map((d) => (d > OFF_PLANE ? 0.35 : 1)) },
     hoverinfo: "text",
   };
   const pending = {
     type: "scatterternary", mode: "markers", name: "pending",
-    a: state.pending.map((p) => p.condition[a]), b: state.pending.map((p) => p.condition[b]), c: state.pending.map((p) => p.condition[c]),
+    a: plane.pending.a, b: plane.pending.b, c: plane.pending.c,
     text: state.pending.map((p) => `${p.proposal_id} (${p.reason})`), hoverinfo: "text",
     marker: { symbol: "x", size: 12, color: "#d62728", line: { width: 1 } },
   };
+  const where = plane.a.map((_, i) => conditionText(gridCondition(model, i)));
   const surface = (values, title, colorscale) => ({
     type: "scatterternary", mode: "markers", name: title, showlegend: false,
-    a: model.grid[a], b: model.grid[b], c: model.grid[c], hoverinfo: "text",
-    text: values.map((v) => `${title} ${fmt(v, 3)}`),
+    a: plane.a, b: plane.b, c: plane.c, hoverinfo: "text",
+    text: values.map((v, i) => `${title} ${fmt(v, 3)} at ${where[i]}`),
     marker: { size: 6, symbol: "hexagon", color: values, colorscale, opacity: 0.85,
       colorbar: { title: { text: title }, len: 0.8, thickness: 12 } },
   });
   const note = model.available ? `${model.model_id} on ${model.n_train} measurements` : model.reason;
-  const outcome = model.available ? model.outcomes[name] : null;
+  const outcome = model.available && model.outcomes ? model.outcomes[name] : null;
   const mean = outcome ? [surface(outcome.mean, `${name} mean`, COLORS)] : [];
   const values = measured.map((o) => o.values[name]).concat(outcome ? outcome.mean : []);
   if (values.length) { spots.marker.cmin = Math.min(...values); spots.marker.cmax = Math.max(...values); }
   if (outcome) { mean[0].marker.cmin = spots.marker.cmin; mean[0].marker.cmax = spots.marker.cmax; }
-  plot("ternary-mean", [...mean, spots, pending], ternaryLayout(state, note));
+  plot("ternary-mean", [...mean, spots, pending], ternaryLayout(plane, note));
+  const white = { ...spots, marker: { ...spots.marker, color: "#fff", colorscale: undefined } };
   const sd = outcome ? [surface(outcome.sd, `${name} sd`, "Magma")] : [];
-  plot("ternary-sd", [...sd, { ...spots, marker: { ...spots.marker, color: "#fff", colorscale: undefined } }, pending],
-    ternaryLayout(state, note));
+  plot("ternary-sd", [...sd, white, pending], ternaryLayout(plane, note));
   const noise = outcome ? [surface(outcome.noise_sd, "noise sd", "Cividis")] : [];
-  plot("ternary-noise", [...noise, { ...spots, marker: { ...spots.marker, color: "#fff", colorscale: undefined } }],
-    ternaryLayout(state, outcome ? `noise model: ${model.noise_model}` : note));
+  plot("ternary-noise", [...noise, white], ternaryLayout(plane, outcome ? `noise model: ${model.noise_model}` : note));
+}
+
+// -- the plane's corners, the slice, the parallel coordinates --------------------------------------
+function drawPlaneBar(state, model) {
+  const processes = Object.keys(model.grid || {}).filter((k) => !state.elements.includes(k));
+  $("plane-bar").hidden = state.elements.length <= 3 && !processes.length;
+  if (!model.plane) return;
+  const selects = [$("corner-a"), $("corner-b"), $("corner-c")];
+  if (!selects[0].options.length) {
+    for (const [i, select] of selects.entries()) {
+      for (const e of state.elements) select.add(new Option(e, e));
+      if (i === 2) select.add(new Option("the rest (summed)", "rest"));
+    }
+    const [a, b, c] = model.plane.corners;
+    selects[0].value = a.join(","); selects[1].value = b.join(",");
+    selects[2].value = c.length === 1 ? c[0] : "rest";
+  }
+  const held = Object.entries(model.plane.held).map(([k, v]) => `${k} ${fmt(v, 3)}`).join(", ");
+  $("held").textContent = held ? `held at ${held} (${model.plane.spot_from})` : "";
+}
+
+function chosenCorners() {
+  const a = $("corner-a").value, b = $("corner-b").value, c = $("corner-c").value;
+  const rest = view.state.elements.filter((e) => e !== a && e !== b);
+  return [a, b, c === "rest" ? rest.join(",") : c];
+}
+
+function pick(condition, text) {
+  view.picks = [...view.picks, { condition, text }].slice(-2);
+  $("slice").dataset.picks = String(view.picks.length);
+  if ($("spot").value === "pick" || view.picks.length === 2) refresh();
+}
+
+// two clicked points, else the best condition by the model and the latest other measurement
+function sliceEnds(state, observations) {
+  if (view.picks.length === 2) return view.picks.map((p) => p.text);
+  const best = state.best_by_model.best;
+  const measured = observations.observations;
+  if (!best || !measured.length) return null;
+  const other = [...measured].reverse().find((o) => !best.proposal_ids.includes(o.proposal_id));
+  return other ? [best.proposal_ids[0], other.proposal_id] : null;
+}
+
+async function refreshSlice(state, observations) {
+  const ends = sliceEnds(state, observations);
+  if (!ends) {
+    view.slice = null;
+    plot("slice", [], { annotations: [{ text: "a slice needs two measured conditions", showarrow: false }] });
+    return;
+  }
+  const params = new URLSearchParams({ start: ends[0], end: ends[1] });
+  if (view.step !== null) params.set("step", String(view.step));
+  view.slice = await getJSON(`/api/model/slice?${params}`);
+  drawSlice(view.slice);
+}
+
+function drawSlice(slice) {
+  const name = view.objective;
+  const element = $("slice");
+  element.dataset.ends = JSON.stringify([slice.start, slice.end]);
+  $("slice-caption").textContent = `Model from ${conditionText(slice.start)} to ${conditionText(slice.end)}`;
+  const near = slice.measured.filter((m) => name in m.values);
+  const traces = [];
+  const outcome = slice.available && slice.outcomes ? slice.outcomes[name] : null;
+  if (outcome) {
+    const band = (sign, scale) => outcome.mean.map((m, i) => m + sign * scale[i]);
+    traces.push(
+      { type: "scatter", mode: "lines", name: "mean + sd", x: slice.t, y: band(1, outcome.sd), line: { width: 0 }, showlegend: false },
+      { type: "scatter", mode: "lines", name: "mean ± sd", x: slice.t, y: band(-1, outcome.sd), line: { width: 0 },
+        fill: "tonexty", fillcolor: "rgba(42,111,151,0.25)" },
+      { type: "scatter", mode: "lines", name: `${name} mean`, x: slice.t, y: outcome.mean, line: { color: "#2a6f97" } },
+      { type: "scatter", mode: "lines", name: "± noise sd", x: slice.t, y: band(1, outcome.noise_sd),
+        line: { color: "#999", dash: "dot" } },
+      { type: "scatter", mode: "lines", name: "- noise sd", x: slice.t, y: band(-1, outcome.noise_sd),
+        line: { color: "#999", dash: "dot" }, showlegend: false },
+    );
+  }
+  traces.push({ type: "scatter", mode: "markers", name: `measured within ${slice.near}`, x: near.map((m) => m.t),
+    y: near.map((m) => m.values[name]), error_y: { type: "data", array: near.map((m) => m.sd[name] || 0), visible: true },
+    text: near.map((m) => `${m.proposal_id}, ${fmt(m.distance, 2)} from the line`), hoverinfo: "text+y",
+    marker: { size: 9, color: "#d62728" } });
+  plot("slice", traces, { margin: { t: 20 }, legend: { orientation: "h", y: -0.3 },
+    xaxis: { title: { text: "along the line (0: start, 1: end)" }, range: [-0.02, 1.02] },
+    yaxis: { title: { text: name } } });
+}
+
+function drawParallel(data, state, model) {
+  const name = view.objective;
+  const obs = data.observations;
+  const names = Object.keys(model.grid || {}).length ? Object.keys(model.grid) : state.elements;
+  const column = (get) => obs.map(get);
+  const dimensions = names.map((n) => ({ label: n, values: column((o) => o.condition[n]) }))
+    .concat(data.objectives.map((n) => ({ label: n, values: column((o) => o.values[n]) })));
+  const color = column((o) => o.values[name]);
+  plot("parallel", [{ type: "parcoords", dimensions,
+    line: { color, colorscale: COLORS, showscale: true, colorbar: { title: { text: name }, thickness: 12 } } }],
+  { margin: { l: 50, r: 60, t: 40, b: 20 } });
+  $("parallel").dataset.dimensions = String(dimensions.length);
+  $("parallel").dataset.lines = String(obs.length);
 }
 
 function drawObjectives(data, state) {
@@ -297,6 +430,7 @@ function plot(id, traces, layout) {
   Plotly.react(element, traces, layout, PLOT_CONFIG).then(() => {
     element.dataset.rendered = String(view.state ? view.state.n_observations : 0);
     element.dataset.traces = String(traces.length);
+    if (id === "ternary-mean" && !element.dataset.picking) { element.dataset.picking = "on"; listenForPicks(); }
   });
 }
 
@@ -321,8 +455,30 @@ $("follow").addEventListener("change", (e) => {
 });
 $("objective").addEventListener("change", (e) => {
   view.objective = e.target.value;
-  if (view.state && view.observations && view.model) drawTernaries(view.state, view.observations, view.model);
+  if (view.state && view.observations && view.model) {
+    drawTernaries(view.state, view.observations, view.model);
+    drawParallel(view.observations, view.state, view.model);
+    if (view.slice) drawSlice(view.slice);
+  }
 });
+for (const id of ["corner-a", "corner-b", "corner-c"]) {
+  $(id).addEventListener("change", () => { view.corners = chosenCorners(); refresh(); });
+}
+$("spot").addEventListener("change", () => refresh());
+// a click on the mean's plane picks a condition: a measured spot by its id, a model point as it is
+function listenForPicks() {
+  $("ternary-mean").on("plotly_click", (event) => {
+    const point = event.points[0];
+    const trace = point.data.name;
+    if (trace === "measured") {
+      const o = view.observations.observations[point.pointNumber];
+      pick(o.condition, o.proposal_id);
+    } else if (trace && trace.endsWith(" mean")) {
+      const condition = gridCondition(view.model, point.pointNumber);
+      pick(condition, Object.entries(condition).map(([k, v]) => `${k}:${v}`).join(","));
+    }
+  });
+}
 for (const button of document.querySelectorAll("#controls button[data-command]")) {
   button.addEventListener("click", () => {
     const command = button.dataset.command;
