@@ -2,6 +2,7 @@
 
 import errno
 import json
+import os
 import subprocess
 import sys
 import time
@@ -243,6 +244,7 @@ def dashboard_command(
     store: Annotated[Path, typer.Argument(help="a campaign's store: running, finished or recorded")],
     host: HostOption = DEFAULT_HOST,
     port: PortOption = DEFAULT_PORT,
+    parent: Annotated[int | None, typer.Option(hidden=True, help="stop when this process is gone")] = None,
 ) -> None:
     """Serve a campaign's dashboard (live while it runs; step by step once recorded)."""
     _open_state(store)
@@ -253,7 +255,7 @@ def dashboard_command(
         err.print(f"[bold red]{warning}[/]", highlight=False, soft_wrap=True)
     shown = f"[{host}]" if ":" in host else host
     out.print(f"dashboard of {store}: http://{shown}:{port}/  (Ctrl-C to stop)", highlight=False)
-    serve(store, host, port)
+    serve(store, host, port, parent)
 
 
 @app.command(name="tiled")
@@ -348,6 +350,8 @@ def _dashboard_beside(store: Path, wanted: bool, host: str, port: int) -> Iterat
         host,
         "--port",
         str(port),
+        "--parent",
+        str(os.getpid()),
     ]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     try:

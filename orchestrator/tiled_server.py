@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from orchestrator.child_process import stop_process
+from orchestrator.child_process import parent_is_gone, stop_process
 from orchestrator.secret_file import read_secret, write_secret
 from orchestrator.tiled_sink import TiledError
 
@@ -49,7 +49,7 @@ def serve(store_path: Path, port: int, announce: Callable[[str], None], parent: 
     try:
         announce(f"http://127.0.0.1:{server.port}/api/v1")
         while not stopped.wait(0.5):
-            if parent is not None and os.getppid() != parent:
+            if parent_is_gone(parent):
                 break
     except KeyboardInterrupt:
         pass

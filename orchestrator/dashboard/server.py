@@ -5,6 +5,8 @@ import os
 import socket
 from pathlib import Path
 
+from orchestrator.child_process import when_parent_is_gone
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 NICENESS = 10
@@ -40,9 +42,10 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def serve(store: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-    """Serve until interrupted. The dashboard is the campaign's guest: its model fits use one
-    thread and it runs at a lower priority (nice 10), so its readers take what the loop leaves."""
+def serve(store: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, parent: int | None = None) -> None:
+    """Serve until interrupted, or until process `parent` (the campaign beside which it was started)
+    is gone. The dashboard is the campaign's guest: its model fits use one thread and it runs at a
+    lower priority (nice 10), so its readers take what the loop leaves."""
     os.nice(NICENESS)
     import torch
     import uvicorn
@@ -50,11 +53,15 @@ def serve(store: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> No
     from orchestrator.dashboard.app import create_app
 
     torch.set_num_threads(1)
-    uvicorn.run(
-        create_app(store),
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=2,  # open event streams would otherwise hold the shutdown
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(store),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,  # open event streams would otherwise hold the shutdown
+        )
     )
+    when_parent_is_gone(parent, lambda: setattr(server, "should_exit", True))
+    server.run()
