@@ -272,5 +272,16 @@ def test_a_four_element_campaign_with_a_temperature_shows_its_plane_slice_and_ev
         assert page.locator("#parallel").get_attribute("data-lines") == "3"
         assert rendered(page, MODEL_PLOTS)["objective-space"]["points"] == 3
         assert json.loads(page.locator("#slice").get_attribute("data-ends")) == expected
+
+        # other corners: Ni alone holds Fe at the spot; a corner named twice is refused, saying why
+        page.locator("#corner-c").select_option("Ni")
+        page.wait_for_function("document.getElementById('held').textContent.includes('Fe ')", timeout=60_000)
+        titles = page.locator("#ternary-mean text.ctitle").text_content()
+        assert titles == "Ni"
+        page.locator("#corner-b").select_option("Co")
+        page.wait_for_function(
+            "document.getElementById('control-message').textContent.includes('in more than one corner')",
+            timeout=60_000,
+        )
         assert errors == []
         page.close()

@@ -22,7 +22,10 @@ function seconds(s) {
 
 async function getJSON(path) {
   const response = await fetch(path, { cache: "no-store" });
-  if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  if (!response.ok) {  // say why: a refused view names the corner or condition that does not fit
+    const detail = await response.json().then((d) => d.detail).catch(() => "");
+    throw new Error(`${path.split("?")[0]}: ${response.status}${typeof detail === "string" && detail ? ` ${detail}` : ""}`);
+  }
   return response.json();
 }
 
