@@ -24,6 +24,11 @@ class CampaignFileError(ValueError):
         noun = "error" if len(problems) == 1 else "errors"
         super().__init__(f"{source}: {len(problems)} {noun}\n{lines}")
 
+    def __reduce__(self) -> tuple:
+        """Rebuilt from its arguments: an error in a pool-replay worker process must reach the
+        parent (unpicklable, it left the parent's pool waiting for ever)."""
+        return (CampaignFileError, (self.source, self.problems))
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -136,6 +141,13 @@ class InstrumentSpec(Strict):
         EPICS devices do, and a simulated one with `realtime: true`; other simulations and recorded
         tables answer at once."""
         return self.kind == "epics" or (self.kind == "simulated" and self.realtime)
+
+    @property
+    def spectra(self) -> tuple[str, ...]:
+        """The raw arrays each measurement keeps: a diffraction pattern where there is an xrd
+        section, an absorption spectrum where there is an xafs section."""
+        sections = (("xrd_counts", self.xrd), ("xafs_mu", self.xafs))
+        return tuple(name for name, section in sections if section is not None)
 
     @model_validator(mode="after")
     def _sections_fit_kind(self) -> "InstrumentSpec":

@@ -44,8 +44,8 @@ def recorded_pool(spec: CampaignSpec) -> tuple[Pool, DesignSpace, np.ndarray]:
     of it (rows in `space.names` order). ValueError when the table cannot be read or used."""
     objectives = [(o.name, o.goal) for o in spec.objectives]
     pool = load_pool(table_path(spec), spec.instrument.inputs, objectives)
-    if spec.space.process:
-        return pool, *_composition_and_process(spec, pool)
+    if spec.space.process and any(e in spec.instrument.inputs for e in spec.space.composition):
+        return pool, *_composition_and_process(spec, pool)  # not a box (whose elements are stand-ins)
     space, points, _ = design_space(pool)
     return pool, space, points
 

@@ -1,10 +1,11 @@
 """Every kind of bad campaign file: exit code 2, the field named, what is valid, and no store left."""
 
 import copy
+import pickle
 
 import pytest
 
-from orchestrator.campaign import parse_campaign
+from orchestrator.campaign import CampaignFileError, parse_campaign
 
 
 def bad(quickstart, change):
@@ -170,3 +171,11 @@ def test_replicates_and_outcome_warps_reach_the_policy(quickstart):
     quickstart["policy"].update(replicates=True, outcome_warps=True)
     asked = build_policy(parse_campaign(yaml.safe_dump(quickstart, sort_keys=False)), seed=0)
     assert asked.allow_repeats is True and asked.surrogates.warps_allowed == {"magnetization": True}
+
+
+def test_a_campaign_file_error_crosses_a_process_boundary_whole():
+    """Pool replay runs seeds in worker processes; their errors are pickled back to the parent."""
+    error = CampaignFileError("seed-3/campaign.yaml", ["instrument.table: inputs ['x'] do not fit"])
+    again = pickle.loads(pickle.dumps(error))
+    assert isinstance(again, CampaignFileError) and str(again) == str(error)
+    assert again.source == error.source and again.problems == error.problems
