@@ -39,6 +39,7 @@ def header(
         "eta_seconds": _time_left(state, spec.budget),
         "duty_cycle": state.duty_cycle,
         "real_time": spec.instrument.real_time,  # false: the page says "simulated time" instead
+        "spectra": list(spec.instrument.spectra),  # the page shows only the spectra panels it can fill
         "decision_seconds_last": decisions[-1] if decisions else None,
         "decision_seconds_median": statistics.median(decisions) if decisions else None,
         "n_faults": len(state.faults),

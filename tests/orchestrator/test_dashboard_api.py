@@ -55,6 +55,7 @@ def test_state_is_the_fold_of_the_log_now_and_after_any_measurement(api, recorde
     assert now["n_faults"] == len(state.faults) and now["faults_by_kind"] == {"reducer": len(state.faults)}
     assert now["duty_cycle"] == pytest.approx(state.duty_cycle)
     assert now["real_time"] is False  # a simulated instrument: the page shows "simulated time"
+    assert now["spectra"] == []  # it keeps no patterns or spectra: the page shows no panels for them
     assert now["decision_seconds_last"] == pytest.approx(state.decision_seconds[-1])
     assert now["model_id"] == state.model_id
     # the model in use and why: the structure chosen by leave-one-out evidence, per outcome

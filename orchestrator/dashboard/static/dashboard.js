@@ -55,7 +55,7 @@ async function refresh() {
       view.state = state; view.observations = observations; view.spectra = spectra;
       view.nSteps = state.n_steps;
       drawHeader(state); drawStepper(); drawControls(state);
-      drawObjectives(observations, state); drawSpectra(spectra);
+      drawObjectives(observations, state); drawSpectra(spectra, state);
       await refreshEvents();
       const model = await getJSON(`/api/model${modelQuery()}`);
       view.model = model;
@@ -410,7 +410,7 @@ function drawObjectives(data, state) {
 
 function waterfall(id, series, offsetShare, yTitle) {
   if (!series || !series.length) {
-    plot(id, [], { annotations: [{ text: "no such measurement in this campaign", showarrow: false,
+    plot(id, [], { annotations: [{ text: "none measured yet", showarrow: false,
       xref: "paper", yref: "paper", x: 0.5, y: 0.5 }], xaxis: { visible: false }, yaxis: { visible: false } });
     return;
   }
@@ -423,9 +423,14 @@ function waterfall(id, series, offsetShare, yTitle) {
     yaxis: { title: { text: yTitle } }, legend: { font: { size: 10 } } });
 }
 
-function drawSpectra(spectra) {
-  waterfall("xrd", spectra.xrd_counts, 0.6, "normalised counts (offset)");
-  waterfall("xafs", spectra.xafs_mu, 0.15, "normalised μ (offset)");
+// a campaign whose instrument keeps no patterns or spectra shows no empty panels for them
+function drawSpectra(spectra, state) {
+  for (const [id, name, offset, title] of [["xrd", "xrd_counts", 0.6, "normalised counts (offset)"],
+    ["xafs", "xafs_mu", 0.15, "normalised μ (offset)"]]) {
+    const kept = state.spectra.includes(name);
+    $(id).closest("figure").hidden = !kept;
+    if (kept) waterfall(id, spectra[name], offset, title);
+  }
 }
 
 function plot(id, traces, layout) {
