@@ -130,9 +130,14 @@ def test_the_page_follows_a_running_campaign(browser, tmp_path):
             f"Number(document.body.dataset.drawnObservations) >= {first + 2}", timeout=60_000
         )
         page.wait_for_function("Number(document.body.dataset.drawnObservations) >= 4", timeout=60_000)
-        page.wait_for_timeout(500)
-        now = int(page.evaluate("document.body.dataset.drawnObservations"))
-        assert page.locator("#budget").inner_text() == f"{now} / 10"
+        # between refreshes (the next may already be drawing the header), read the page at once
+        drawn = page.wait_for_function(
+            """() => document.body.dataset.refreshing === 'no' && [
+                Number(document.body.dataset.drawnObservations),
+                document.getElementById('budget').textContent]"""
+        ).json_value()
+        now = drawn[0]
+        assert drawn[1] == f"{now} / 10"
         plots = rendered(page, MODEL_PLOTS)
         assert all(p["svg"] for p in plots.values()), plots
         # the quickstart's instrument keeps no patterns or spectra: no empty panels for them

@@ -46,6 +46,7 @@ function modelQuery() {
 async function refresh() {
   if (view.busy) { view.again = true; return; }
   view.busy = true;
+  document.body.dataset.refreshing = "yes";  // watchers (and tests) read a drawn page, not half of one
   try {
     do {
       view.again = false;
@@ -70,6 +71,7 @@ async function refresh() {
     $("control-message").textContent = `could not refresh: ${error.message}`;
   } finally {
     view.busy = false;
+    document.body.dataset.refreshing = "no";
   }
 }
 
