@@ -102,16 +102,9 @@ def refusal(
                 "invalid",
                 f"inject needs a condition over exactly {list(space.names)}, got {request.condition}",
             )
-        if not space.contains(space.as_point(request.condition))[0]:
-            return Refusal(
-                "invalid",
-                f"{request.condition} is not in the design space {dict(spec.space.composition)}"
-                + (
-                    f" with {[r.describe() for r in space.linear_constraints]}"
-                    if space.linear_constraints
-                    else ""
-                ),
-            )
+        outside = outside_space(space, request.condition)
+        if outside:
+            return Refusal("invalid", outside)
     if request.command in ("approve", "reject") and request.proposal_id not in state.pending:
         return Refusal(
             "invalid", f"{request.proposal_id!r} is not a pending proposal; pending: {state.pending}"
@@ -152,6 +145,21 @@ def pending_requests(store_path: Path) -> list[tuple[Path, ControlRequest | str]
         except (ValueError, ValidationError) as exc:
             found.append((path, f"{path.name}: {exc}"))
     return found
+
+
+def outside_space(space: "DesignSpace", condition: Mapping[str, float]) -> str | None:
+    """Why a whole condition is not in the design space (None when it is): one message for the
+    command line, the loop and the dashboard's API."""
+    if space.contains(space.as_point(condition), tol=1e-6)[0]:
+        return None
+    bounds = {e: [lo, hi] for e, lo, hi in zip(space.elements, space.lower, space.upper, strict=True)}
+    bounds.update({p.name: [p.lower, p.upper] for p in space.process})
+    rules = [r.describe() for r in space.linear_constraints]
+    fractions = sum(condition[e] for e in space.elements)
+    return (
+        f"{dict(condition)} is not in the design space: its element fractions sum to {fractions:.4g} and "
+        f"must sum to 1, each value within {bounds}" + (f", with {rules}" if rules else "")
+    )
 
 
 def parse_condition(text: str, names: Mapping[str, object]) -> dict[str, float]:
@@ -233,17 +241,14 @@ class TakesControl:
             return STOPPED
         if request.command == "inject":
             assert request.condition is not None
-            try:
-                point = self.policy_space.as_point(request.condition)
+            try:  # a condition lacking a name is refused by as_point's message
+                outside = outside_space(self.policy_space, request.condition)
             except ValueError as exc:
                 record("refused", str(exc))
                 return None
-            if (
-                set(request.condition) != set(self.policy_space.names)
-                or not self.policy_space.contains(point)[0]
-            ):
+            if set(request.condition) != set(self.policy_space.names) or outside:
                 record(
-                    "refused", f"{request.condition} is not in the design space {self.spec.space.composition}"
+                    "refused", outside or f"{request.condition} names other than {self.policy_space.names}"
                 )
                 return None
             record("queued")

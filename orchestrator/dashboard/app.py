@@ -209,8 +209,8 @@ def create_app(store_path: Path) -> FastAPI:
         str | None,
         Query(
             description="where elements in no corner and process parameters are held (and the "
-            "proportions within a corner): 'Fe:0.25,Co:0.25,Cr:0.2,Ni:0.3,T:450' or a measured "
-            "proposal id; default: the best measured condition by the model"
+            "proportions within a corner): 'Fe=0.25,Co=0.25,Cr=0.2,Ni=0.3,T=450' (as `junkan control "
+            "inject` takes it) or a measured proposal id; default: the best measured condition by the model"
         ),
     ]
 
@@ -245,7 +245,7 @@ def create_app(store_path: Path) -> FastAPI:
         "conditions near it",
     )
     def model_slice(
-        start: Annotated[str, Query(description="a condition 'Fe:0.25,…,T:450' or a measured proposal id")],
+        start: Annotated[str, Query(description="a condition 'Fe=0.25,…,T=450' or a measured proposal id")],
         end: Annotated[str, Query(description="the same, for the other end")],
         step: StepQuery = None,
     ) -> Response:

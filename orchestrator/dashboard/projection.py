@@ -6,12 +6,13 @@ Elements in no corner and every process parameter are held at the spot, and the 
 group keep the spot's proportions, so each point of the plane is one whole condition the model can
 be asked about. A ternary campaign's plane is its whole triangle, whatever the spot."""
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from orchestrator import control
+from orchestrator.control import ControlError
 from orchestrator.observation import Observation
 from policies import DesignSpace
 
@@ -69,46 +70,24 @@ def centre(space: DesignSpace) -> dict[str, float]:
 def parse_condition(
     space: DesignSpace, text: str, observations: Sequence[Observation], what: str
 ) -> dict[str, float]:
-    """A condition written 'Fe:0.25,Co:0.25,Cr:0.2,Ni:0.3,T:450', or a measured proposal's id."""
-    names = list(space.names)
-    example = ",".join(f"{n}:{v:.3g}" for n, v in centre(space).items())
-    if ":" not in text:
+    """A measured proposal's id, or a condition as `junkan control inject --condition` takes it
+    ('Co=0.25,Cr=0.25,Fe=0.25,Ni=0.25,T=450'), inside the design space."""
+    example = ",".join(f"{n}={v:.3g}" for n, v in centre(space).items())
+    if "=" not in text:
         for observation in observations:
             if observation.proposal_id == text.strip():
-                return {n: float(observation.condition[n]) for n in names}
+                return {n: float(observation.condition[n]) for n in space.names}
         raise ViewRequestError(
             f"{what} {text!r} is neither a measured proposal id (at this step) nor a condition such as "
             f"{example!r}"
         )
-    condition: dict[str, float] = {}
-    for pair in text.split(","):
-        name, _, value = pair.partition(":")
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if name.strip() not in names or not math.isfinite(number) or name.strip() in condition:
-            raise ViewRequestError(
-                f"{what} {text!r}: {pair.strip()!r} is not 'name:number' for a name of {names} "
-                f"(each once); e.g. {example!r}"
-            )
-        condition[name.strip()] = number
-    missing = [n for n in names if n not in condition]
-    if missing:
-        raise ViewRequestError(
-            f"{what} {text!r} lacks {missing}; give every one of {names}, e.g. {example!r}"
-        )
-    point = space.as_point(condition)
-    if not bool(space.contains(point, tol=1e-6)[0]):
-        bounds = {e: [lo, hi] for e, lo, hi in zip(space.elements, space.lower, space.upper, strict=True)}
-        bounds.update({p.name: [p.lower, p.upper] for p in space.process})
-        fractions = sum(condition[e] for e in space.elements)
-        raise ViewRequestError(
-            f"{what} {text!r} is outside the design space (element fractions sum to {fractions:.4g}; "
-            f"they must sum to 1 within {bounds}"
-            + (f" and {[c.describe() for c in space.linear_constraints]}" if space.linear_constraints else "")
-            + ")"
-        )
+    try:
+        condition = control.parse_condition(text, {n: None for n in space.names})
+    except ControlError as exc:
+        raise ViewRequestError(f"{what} {text!r}: {exc}") from None
+    outside = control.outside_space(space, condition)
+    if outside:
+        raise ViewRequestError(f"{what}: {outside}")
     return condition
 
 

@@ -2,12 +2,15 @@
 
 import copy
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import uvicorn
 import yaml
 
@@ -45,6 +48,35 @@ def dashboard_server(store: Path) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def run_with_dashboard(campaign_file: Path, store: Path) -> Iterator[tuple[subprocess.Popen, int]]:
+    """`junkan run CAMPAIGN --dashboard` in a process of its own; yields it and the dashboard's port
+    once the API answers, and kills it if it is still running afterwards."""
+    port = free_port()
+    command = [sys.executable, "-m", "orchestrator", "run", str(campaign_file), "--store", str(store)]
+    run = subprocess.Popen(
+        [*command, "--dashboard", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert run.poll() is None, run.communicate()
+            assert time.monotonic() < deadline, "the dashboard did not come up"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/state", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield run, port
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
 
 
 def quick_campaign(**changes: object) -> dict:

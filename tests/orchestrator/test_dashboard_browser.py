@@ -9,9 +9,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -20,7 +17,7 @@ import pytest
 import yaml
 
 from orchestrator.control_token import read_token
-from tests.orchestrator.dashboard_server import dashboard_server, free_port, quick_campaign
+from tests.orchestrator.dashboard_server import dashboard_server, quick_campaign, run_with_dashboard
 from tests.orchestrator.four_element_campaign import campaign as four_element_campaign
 from tests.orchestrator.four_element_campaign import write_table
 
@@ -92,35 +89,9 @@ def test_the_page_follows_a_running_campaign(browser, tmp_path):
     )
     campaign_file = tmp_path / "campaign.yaml"
     campaign_file.write_text(yaml.safe_dump(campaign, sort_keys=False))
-    store, port = tmp_path / "store", free_port()
-    run = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "orchestrator",
-            "run",
-            str(campaign_file),
-            "--store",
-            str(store),
-            "--dashboard",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    store = tmp_path / "store"
+    with run_with_dashboard(campaign_file, store) as (run, port):
         url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 60
-        while True:
-            assert run.poll() is None, run.communicate()
-            assert time.monotonic() < deadline, "the dashboard did not come up"
-            try:
-                if httpx.get(url + "api/state", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
         page, errors = open_page(browser, url)
         page.wait_for_function("Number(document.body.dataset.drawnObservations) >= 1", timeout=60_000)
         first = int(page.evaluate("document.body.dataset.drawnObservations"))
@@ -164,10 +135,6 @@ def test_the_page_follows_a_running_campaign(browser, tmp_path):
         assert out.count(token) == 1  # printed once, when the campaign started
         assert re.search(rf"dashboard: http://127\.0\.0\.1:{port}/", out)
         page.close()
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.communicate()
 
 
 def test_a_recorded_thin_film_campaign_shows_spectra_and_walks_step_by_step(browser, tmp_path, junkan):

@@ -2,18 +2,15 @@
 
 import os
 import socket
-import subprocess
-import sys
 import time
 
-import httpx
 import pytest
 import yaml
 
 from orchestrator.control_token import read_token
 from orchestrator.dashboard.server import port_is_free
 from orchestrator.run_lock import is_running, run_lock
-from tests.orchestrator.dashboard_server import free_port, quick_campaign
+from tests.orchestrator.dashboard_server import quick_campaign, run_with_dashboard
 
 
 def test_run_prints_the_control_token_once_and_status_never(tmp_path, write_campaign, junkan):
@@ -63,36 +60,10 @@ def test_a_campaign_killed_with_minus_9_takes_its_dashboard_with_it(tmp_path, wr
     """The dashboard beside `run --dashboard` ends when its campaign's process is killed outright, so
     `junkan resume --dashboard` finds the port free (and no orphan holds the caller's stderr)."""
     campaign = write_campaign(quick_campaign(budget=50, instrument={"realtime": True, "count_time_s": 1.0}))
-    port = free_port()
-    run = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "orchestrator",
-            "run",
-            str(campaign),
-            "--store",
-            str(tmp_path / "store"),
-            "--dashboard",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while port_is_free("127.0.0.1", port):
-            assert run.poll() is None and time.monotonic() < deadline, "the dashboard did not come up"
-            time.sleep(0.2)
-        assert httpx.get(f"http://127.0.0.1:{port}/api/state", timeout=30).status_code == 200
+    with run_with_dashboard(campaign, tmp_path / "store") as (run, port):
         run.kill()
         run.communicate(timeout=30)  # returns once every holder of the pipes has gone
         deadline = time.monotonic() + 10
         while not port_is_free("127.0.0.1", port):
             assert time.monotonic() < deadline, "the dashboard outlived its campaign"
             time.sleep(0.2)
-    finally:
-        if run.poll() is None:
-            run.kill()

@@ -74,7 +74,7 @@ def test_a_chosen_plane_holds_the_fourth_element_and_the_temperature_at_the_chos
         atol=1e-6,
     )
     # the same spot written out as a condition gives the same plane
-    written = ",".join(f"{n}:{spot['condition'][n]!r}" for n in NAMES)
+    written = ",".join(f"{n}={spot['condition'][n]!r}" for n in NAMES)
     again = api.get("/api/model", params=[*params[:3], ("at", written)]).json()
     assert again["grid"] == plane_answer["grid"] and again["plane"]["spot_from"] == "given"
     # an earlier step: the model and the projected measurements of then
@@ -131,12 +131,12 @@ def test_the_slice_runs_straight_between_two_conditions_and_agrees_with_the_plan
             "['Cr'] named in more than one",
         ),
         ("/api/model", [("corner", "Fe"), ("corner", "Cr")], "give three corners"),
-        ("/api/model", [("at", "Co:0.5,Cr:0.5,Fe:0.5,Ni:0,T:400")], "sum to 1.5"),
-        ("/api/model", [("at", "Co:0.25,Cr:0.25,Fe:0.25,Ni:0.25,T:900")], "outside the design space"),
-        ("/api/model", [("at", "Co:0.25,Cr:0.75")], "lacks ['Fe', 'Ni', 'T']"),
+        ("/api/model", [("at", "Co=0.5,Cr=0.5,Fe=0.5,Ni=0,T=400")], "sum to 1.5"),
+        ("/api/model", [("at", "Co=0.25,Cr=0.25,Fe=0.25,Ni=0.25,T=900")], "not in the design space"),
+        ("/api/model", [("at", "Co=0.25,Cr=0.75")], "must be exactly ['Co', 'Cr', 'Fe', 'Ni', 'T']"),
         ("/api/model", [("at", "p0999")], "'p0999' is neither a measured proposal id"),
         ("/api/model/slice", [("start", "p0001"), ("end", "p0001")], "a slice needs two"),
-        ("/api/model/slice", [("start", "p0001"), ("end", "Co:x")], "'Co:x' is not 'name:number'"),
+        ("/api/model/slice", [("start", "p0001"), ("end", "Co=x")], "'Co=x' is not NAME=VALUE"),
     ],
 )
 def test_a_view_that_does_not_fit_the_campaign_is_refused_by_name(api, path, params, says):

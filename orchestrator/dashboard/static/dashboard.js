@@ -485,7 +485,7 @@ function listenForPicks() {
       pick(o.condition, o.proposal_id);
     } else if (trace && trace.endsWith(" mean")) {
       const condition = gridCondition(view.model, point.pointNumber);
-      pick(condition, Object.entries(condition).map(([k, v]) => `${k}:${v}`).join(","));
+      pick(condition, Object.entries(condition).map(([k, v]) => `${k}=${v}`).join(","));
     }
   });
 }
