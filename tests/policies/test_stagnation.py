@@ -70,12 +70,14 @@ def test_the_collapse_floor_is_a_share_of_the_objective_spread():
 def test_among_fixed_spots_the_known_one_is_not_measured_again():
     # a measured pool: only these spots exist (nothing new can be made); the corner is one of them
     spots = np.array([[1.0, 0.0, 0.0], [0.7, 0.3, 0.0], [0.5, 0.2, 0.3], [0.2, 0.4, 0.4], [0.6, 0.0, 0.4]])
-    choices = {}
+    choices, on_offer = {}, {}
     for allow in (True, False):
         policy = told_policy(allow_repeats=allow, costs=Costs(spot_s=1.0, library_s=math.inf))
         policy.set_candidates(CandidateSet(tuple(f"s{i}" for i in range(len(spots))), spots))
+        on_offer[allow] = {policy.candidates.ids[i] for i in policy._shortlists(1)[2]}
         (choices[allow],) = policy.ask(1)
-    assert choices[True].target_spot == "s0"  # the acquisition's own choice: the known corner
+    assert on_offer[True] == {f"s{i}" for i in range(len(spots))}  # replicates asked for: all offered
+    assert on_offer[False] == on_offer[True] - {"s0"}  # the corner, known to within its noise, is not
     assert choices[False].target_spot not in (None, "s0")
 
 
@@ -92,3 +94,38 @@ def test_near_uses_the_max_norm_radius_in_normalised_free_coordinates():
     flags = near(space, torch.cat([inside, outside, diagonal]), measured)
     assert flags.tolist() == [True, False, True]
     assert not near(space, inside, measured[:0]).any()
+
+
+def collapsed_pool_policy(extra: int) -> tuple[BayesianPolicy, np.ndarray, np.ndarray]:
+    """A noiseless broad peak measured on the lattice's half away from the C corner (51 points, and
+    `extra` of them again): the model is sure nothing beats it; the 15 unmeasured spots towards C
+    are on offer, what it has never seen."""
+    space = DesignSpace.from_bounds(BOUNDS)
+    lattice = np.array([[i / 10, j / 10, 1 - i / 10 - j / 10] for i in range(11) for j in range(11 - i)])
+    measured, offered = lattice[lattice[:, 2] <= 0.5], lattice[lattice[:, 2] > 0.5]
+    policy = BayesianPolicy(
+        space, [Objective("y")], {"count_time_s": 1.0}, seed=3, n_sobol=2, costs=Costs(1.0, math.inf)
+    )
+    for p in [*measured, *measured[:extra]]:
+        peak = math.exp(-((p[0] - 0.7) ** 2 + (p[1] - 0.2) ** 2) / 0.08)
+        policy.tell([Measured(space.as_dict(p), {"y": peak}, {"y": 1e-8})])
+    policy.set_candidates(CandidateSet(tuple(f"s{i}" for i in range(len(offered))), offered))
+    return policy, measured, offered
+
+
+def test_among_fixed_spots_a_collapsed_acquisition_measures_in_turn_the_least_known_spot_and_a_draw():
+    policy, measured, offered = collapsed_pool_policy(extra=0)  # 51 measured: odd
+    (proposal,) = policy.ask(1)
+    assert proposal.acquisition_value < collapse_floor(policy._model_values)
+    assert proposal.generator == "largest-sd" and proposal.reason == "explore"
+    assert proposal.why.startswith("the spot the model knows least: acquisition collapsed")
+    sd = policy.predict(offered)["y"].sd
+    chosen = int(proposal.target_spot[1:])
+    assert chosen == int(np.argmax(sd))
+    distance = np.abs(offered[:, None, :] - measured[None, :, :]).max(-1).min(-1)  # to the nearest measured
+    assert distance[chosen] == distance.max()  # the C corner: the farthest from everything measured
+    policy, _, _ = collapsed_pool_policy(extra=1)  # 52 measured: even
+    (proposal,) = policy.ask(1)
+    assert proposal.acquisition_value < collapse_floor(policy._model_values)
+    assert proposal.generator == "thompson" and proposal.target_spot in policy.candidates.ids
+    assert proposal.why.startswith("Thompson sample among the spots: acquisition collapsed")
