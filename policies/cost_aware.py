@@ -49,16 +49,9 @@ class CostAwareChoice:
     def _free(self, points: np.ndarray) -> torch.Tensor:
         return torch.tensor(self.space.to_free(points), dtype=torch.float64)
 
-    def _thompson_spot(self, fresh: np.ndarray, why: str, acqf: AcquisitionFunction) -> Proposal:
-        """A Thompson sample among the spots on offer (a seeded subset when there are many); its
-        value under `acqf`, the acquisition the refused choice was made with, is recorded."""
-        seed = self._step_seed("thompson")
-        if len(fresh) > THOMPSON_POOL:
-            fresh = np.sort(np.random.default_rng(seed).choice(fresh, THOMPSON_POOL, replace=False))
-        free = self._free(self.candidates.compositions[fresh])
-        index = int(
-            fresh[thompson_choice(self.model, free, len(self.objectives), self._constraint_callables(), seed)]
-        )
+    def _replacement_spot(self, index: int, acqf: AcquisitionFunction, generator: str, why: str) -> Proposal:
+        """The proposal of spot `index` chosen instead of a refused one; its value under `acqf`, the
+        acquisition the refused choice was made with, is recorded."""
         with torch.no_grad():
             value = float(acqf(self._free(self.candidates.compositions[index : index + 1]).unsqueeze(1)))
         proposal = self._proposal(self.candidates.compositions[index], "explore", value)
@@ -66,9 +59,20 @@ class CostAwareChoice:
             proposal,
             target_spot=self.candidates.ids[index],
             cost_s=self.costs.spot_s if self.costs else None,
-            generator="thompson",
-            why=f"Thompson sample among the spots: {why}",
+            generator=generator,
+            why=why,
         )
+
+    def _thompson_spot(self, fresh: np.ndarray, why: str, acqf: AcquisitionFunction) -> Proposal:
+        """A Thompson sample among the spots on offer (a seeded subset when there are many)."""
+        seed = self._step_seed("thompson")
+        if len(fresh) > THOMPSON_POOL:
+            fresh = np.sort(np.random.default_rng(seed).choice(fresh, THOMPSON_POOL, replace=False))
+        free = self._free(self.candidates.compositions[fresh])
+        index = int(
+            fresh[thompson_choice(self.model, free, len(self.objectives), self._constraint_callables(), seed)]
+        )
+        return self._replacement_spot(index, acqf, "thompson", f"Thompson sample among the spots: {why}")
 
     def _collapsed_spot(self, fresh: np.ndarray, why: str, acqf: AcquisitionFunction) -> Proposal:
         """What to measure when the model is sure nothing on offer beats the incumbent: in turn, the
@@ -87,8 +91,7 @@ class CostAwareChoice:
 
     def _least_known_spot(self, fresh: np.ndarray, why: str, acqf: AcquisitionFunction) -> Proposal:
         """The spot on offer whose objectives the model knows least: the largest posterior sd, each
-        objective's in units of its observed spread, summed. Its value under `acqf`, the acquisition
-        the refused choice was made with, is recorded."""
+        objective's in units of its observed spread, summed."""
         m = len(self.objectives)
         free = self._free(self.candidates.compositions[fresh])
         spread = np.ptp(self._model_values[:, :m], axis=0)
@@ -96,16 +99,7 @@ class CostAwareChoice:
         with torch.no_grad():
             sd = self.model.posterior(free).variance[:, :m].clamp_min(0).sqrt()
         index = int(fresh[int(torch.argmax((sd / spread).sum(-1)))])
-        with torch.no_grad():
-            value = float(acqf(self._free(self.candidates.compositions[index : index + 1]).unsqueeze(1)))
-        proposal = self._proposal(self.candidates.compositions[index], "explore", value)
-        return replace(
-            proposal,
-            target_spot=self.candidates.ids[index],
-            cost_s=self.costs.spot_s if self.costs else None,
-            generator="largest-sd",
-            why=f"the spot the model knows least: {why}",
-        )
+        return self._replacement_spot(index, acqf, "largest-sd", f"the spot the model knows least: {why}")
 
     def _cost_aware_choice(
         self, pending: list[np.ndarray], spots: np.ndarray, pool: torch.Tensor, fresh: np.ndarray
