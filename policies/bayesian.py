@@ -38,7 +38,7 @@ from policies.objective import Objective
 from policies.proposal import CandidateSet, Costs, MeasuredCondition, ModelUpdate, Proposal
 from policies.sobol import SobolSampler
 from policies.space import DesignSpace
-from policies.surrogate import OutcomeSurrogates
+from policies.surrogate import OutcomeSurrogates, marginals
 
 
 @dataclass(frozen=True)
@@ -258,8 +258,7 @@ class BayesianPolicy(CostAwareChoice):
         repeats = near(self.space, free, self._training_x())
         if bool(repeats.any()):  # the posterior only where a measured condition is near
             close = free[repeats]
-            with torch.no_grad():
-                sd = self.model.posterior(close).variance[:, : len(self.objectives)].clamp_min(0).sqrt()
+            sd = marginals(self.model, close)[1][:, : len(self.objectives)].clamp_min(0).sqrt()
             repeats[repeats.clone()] = (sd < self._noise_sd(close)).all(-1)
         return repeats
 
@@ -451,9 +450,7 @@ class BayesianPolicy(CostAwareChoice):
         if self.model is None:
             raise RuntimeError(f"no model yet: it is fitted after {max(2, self.n_sobol)} observations")
         free = torch.tensor(self.space.to_free(points), dtype=torch.float64)
-        with torch.no_grad():
-            posterior = self.model.posterior(free)
-            mean, variance = posterior.mean, posterior.variance
+        mean, variance = marginals(self.model, free)
         predictions = {}
         for i, name in enumerate(self.outcomes):
             raw_mean, raw_sd = self.surrogates.to_raw(

@@ -12,6 +12,7 @@ from botorch.utils.multi_objective.box_decompositions.non_dominated import FastN
 from policies.acquisition import THOMPSON_POOL, collapse_floor, thompson_choice
 from policies.proposal import CandidateSet, Proposal
 from policies.sobol import SobolSampler
+from policies.surrogate import marginals
 
 SCREEN_KEEP = 64  # candidates scored by the MC acquisition after the cheap screen (measured: 32 lost nothing)
 LIBRARY_POOL = 512  # space-filling compositions that stand in for "any new library" before optimising
@@ -96,8 +97,7 @@ class CostAwareChoice:
         free = self._free(self.candidates.compositions[fresh])
         spread = np.ptp(self._model_values[:, :m], axis=0)
         spread = torch.as_tensor(np.where(spread > 0, spread, 1.0), dtype=torch.float64)
-        with torch.no_grad():
-            sd = self.model.posterior(free).variance[:, :m].clamp_min(0).sqrt()
+        sd = marginals(self.model, free)[1][:, :m].clamp_min(0).sqrt()
         index = int(fresh[int(torch.argmax((sd / spread).sum(-1)))])
         return self._replacement_spot(index, acqf, "largest-sd", f"the spot the model knows least: {why}")
 
@@ -162,10 +162,9 @@ class CostAwareChoice:
             return torch.arange(len(free))
         assert self.model is not None
         m = len(self.objectives)
-        with torch.no_grad():
-            posterior = self.model.posterior(free)
-            mean = posterior.mean[..., :m]
-            optimistic = mean + 2 * posterior.variance[..., :m].sqrt()
+        mean, variance = marginals(self.model, free)
+        mean = mean[..., :m]
+        optimistic = mean + 2 * variance[..., :m].sqrt()
         if m == 1:
             scores = [optimistic[:, 0], mean[:, 0]]
         else:

@@ -84,3 +84,24 @@ def test_the_grid_baseline_scans_every_grid_point_inside_the_space_once():
     fe, ga = np.meshgrid(np.arange(21) * 0.05, np.arange(21) * 0.05)
     grid = np.column_stack([fe.ravel(), ga.ravel(), 1 - fe.ravel() - ga.ravel()])
     assert n == int(space.contains(grid, tol=1e-9).sum())  # none missed
+
+
+def test_sobol_draws_in_blocks_keep_the_sequence_and_its_count():
+    """Drawn in blocks, the points and `n_drawn` are those of reading the sequence one by one."""
+    from torch.quasirandom import SobolEngine
+
+    space = DesignSpace.from_bounds(BOUNDS)
+    u = SobolEngine(space.dim, scramble=True, seed=4).draw(4000).double().numpy()
+    x = space.uniform_from_cube(u)
+    inside = np.flatnonzero(space.contains(x))
+    sampler = SobolSampler(space, seed=4)
+    drawn, counts = [], []
+    for n in (1, 3, 40, 0, 200):
+        drawn.append(sampler.draw(n))
+        counts.append(sampler.n_drawn)
+    assert 0.1 < len(inside) / len(u) < 0.9  # a space where blocks hold refused points
+    np.testing.assert_array_equal(np.concatenate(drawn), space.project(x[inside[:244]]))
+    assert counts == [int(inside[k - 1]) + 1 for k in (1, 4, 44, 44, 244)]
+    resumed = SobolSampler(space, seed=4)
+    resumed.restore(counts[2])
+    np.testing.assert_array_equal(resumed.draw(200), drawn[-1])
