@@ -32,13 +32,12 @@ from orchestrator.events import (
 )
 from orchestrator.execution import Executor, Interruptible, PlanRequest
 from orchestrator.observation import Observation
-from orchestrator.policy_abilities import TakesCandidates
 from orchestrator.resume import Resumes, documents_started_at
 from orchestrator.state import CampaignState
 from orchestrator.step_outcome import SKIPPED, STOPPED, StepOutcome
 from orchestrator.store import CampaignStore, text_sha256
 from orchestrator.warning_tally import take_counts
-from policies import CandidateSet, Policy, Proposal, SobolSampler
+from policies import CandidateSet, Policy, Proposal, SobolSampler, TakesCandidates
 
 
 def _fallback_seed(seed: int, n: int) -> int:

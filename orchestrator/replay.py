@@ -16,9 +16,8 @@ from orchestrator.events import (
     Observed,
     Proposed,
 )
-from orchestrator.policy_abilities import TakesCandidates
 from orchestrator.wiring import build_instrument, build_policy, instrument_costs
-from policies import CandidateSet
+from policies import CandidateSet, TakesCandidates
 
 RELATIVE_TOLERANCE = 1e-9  # floating-point noise only: any real change of decision is far larger
 

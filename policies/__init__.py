@@ -6,7 +6,7 @@ from policies.count_time import CountTimeRule
 from policies.grid_policy import GridPolicy, simplex_grid
 from policies.noise import CountingNoise, KnownNoise, MostLikelyNoise, NoiseModel, noise_model
 from policies.objective import Goal, Objective
-from policies.policy import Policy
+from policies.policy import Policy, TakesCandidates
 from policies.proposal import CandidateSet, Costs, MeasuredCondition, ModelUpdate, Proposal, Reason
 from policies.random_policy import RandomPolicy
 from policies.sobol import SobolPolicy, SobolSampler
@@ -40,6 +40,7 @@ __all__ = [
     "Reason",
     "SobolPolicy",
     "SobolSampler",
+    "TakesCandidates",
     "noise_model",
     "simplex_grid",
 ]

@@ -35,10 +35,11 @@ from policies.cost_aware import CostAwareChoice
 from policies.count_time import CountTimeRule, count_time, rate_model
 from policies.noise import KnownNoise, NoiseModel
 from policies.objective import Objective
+from policies.posterior import marginals
 from policies.proposal import CandidateSet, Costs, MeasuredCondition, ModelUpdate, Proposal
 from policies.sobol import SobolSampler
 from policies.space import DesignSpace
-from policies.surrogate import OutcomeSurrogates, marginals
+from policies.surrogate import OutcomeSurrogates
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from botorch.acquisition import AcquisitionFunction
 from botorch.utils.multi_objective.box_decompositions.non_dominated import FastNondominatedPartitioning
 
 from policies.acquisition import THOMPSON_POOL, collapse_floor, thompson_choice
+from policies.posterior import marginals
 from policies.proposal import CandidateSet, Proposal
 from policies.sobol import SobolSampler
-from policies.surrogate import marginals
 
 SCREEN_KEEP = 64  # candidates scored by the MC acquisition after the cheap screen (measured: 32 lost nothing)
 LIBRARY_POOL = 512  # space-filling compositions that stand in for "any new library" before optimising

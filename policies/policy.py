@@ -3,7 +3,7 @@
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from policies.proposal import MeasuredCondition, ModelUpdate, Proposal
+from policies.proposal import CandidateSet, MeasuredCondition, ModelUpdate, Proposal
 
 
 @runtime_checkable
@@ -17,3 +17,11 @@ class Policy(Protocol):
     def state_dict(self) -> dict[str, Any]: ...
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None: ...
+
+
+@runtime_checkable
+class TakesCandidates(Protocol):
+    """Weighs measuring existing samples (a library's unmeasured spots, a table's conditions)
+    against making new ones: told, before each decision, which candidates there are."""
+
+    def set_candidates(self, candidates: CandidateSet) -> None: ...

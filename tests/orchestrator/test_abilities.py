@@ -3,8 +3,7 @@ a renamed method would switch the ability off without an error."""
 
 from orchestrator.execution import Interruptible
 from orchestrator.local_executor import LocalExecutor
-from orchestrator.policy_abilities import TakesCandidates
-from policies import BayesianPolicy
+from policies import BayesianPolicy, TakesCandidates
 
 
 def test_the_cost_aware_policy_takes_candidates():

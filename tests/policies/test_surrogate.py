@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from policies import BayesianPolicy, DesignSpace, Objective, SobolPolicy
-from policies.surrogate import OutcomeWarp, choose, last_selection, marginals, portfolio
+from policies.surrogate import OutcomeWarp, choose, last_selection, portfolio
 from tests.policies.measured import Measured
 
 BOUNDS = {"A": [0.0, 1.0], "B": [0.0, 1.0], "C": [0.0, 1.0]}
@@ -93,15 +93,3 @@ def test_past_the_matern_limit_the_portfolio_is_rbf_only():
     small = portfolio(np.zeros(MATERN_MAX_N), np.ones(MATERN_MAX_N), warps_allowed=False)
     large = portfolio(np.zeros(MATERN_MAX_N + 1), np.ones(MATERN_MAX_N + 1), warps_allowed=False)
     assert {s.kernel for s in small} == {"rbf", "matern52"} and {s.kernel for s in large} == {"rbf"}
-
-
-def test_marginals_in_blocks_equal_one_joint_posterior():
-    space, x, y = data(30, 2, noise_sd=0.05)
-    fitted = choose(x, y, np.full(30, 0.05**2), 1.0, space.free_bounds(), warps_allowed=False)
-    points = torch.tensor(space.to_free(SobolPolicy(space, {}, seed=7).sampler.draw(50)), dtype=torch.float64)
-    mean, variance = marginals(fitted.model, points, block=16)  # 16 + 16 + 16 + 2
-    with torch.no_grad():
-        joint = fitted.model.posterior(points)
-    torch.testing.assert_close(mean, joint.mean, rtol=0, atol=1e-10)
-    torch.testing.assert_close(variance, joint.variance, rtol=0, atol=1e-10)
-    assert bool((variance > 0).all()) and float(variance.max()) > 10 * float(variance.min())
