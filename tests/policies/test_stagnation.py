@@ -129,3 +129,29 @@ def test_among_fixed_spots_a_collapsed_acquisition_measures_in_turn_the_least_kn
     assert proposal.acquisition_value < collapse_floor(policy._model_values)
     assert proposal.generator == "thompson" and proposal.target_spot in policy.candidates.ids
     assert proposal.why.startswith("Thompson sample among the spots: acquisition collapsed")
+
+
+def test_the_least_known_spot_is_one_that_could_still_beat_the_incumbent():
+    """The broad peak's own spot left unmeasured and offered beside the C side: the C corner is
+    what the model knows least, but even its mean + 2 sd is far below the best measured; the
+    peak's spot could beat it, so the least-known choice takes that one. (With no such spot, the
+    test above: the C corner.)"""
+    space = DesignSpace.from_bounds(BOUNDS)
+    lattice = np.array([[i / 10, j / 10, 1 - i / 10 - j / 10] for i in range(11) for j in range(11 - i)])
+    top = np.all(np.isclose(lattice, [0.7, 0.2, 0.1]), axis=1)
+    measured, offered = lattice[(lattice[:, 2] <= 0.5) & ~top], lattice[top | (lattice[:, 2] > 0.5)]
+    policy = BayesianPolicy(
+        space, [Objective("y")], {"count_time_s": 1.0}, seed=3, n_sobol=2, costs=Costs(1.0, math.inf)
+    )
+    for p in measured:
+        peak = math.exp(-((p[0] - 0.7) ** 2 + (p[1] - 0.2) ** 2) / 0.08)
+        policy.tell([Measured(space.as_dict(p), {"y": peak}, {"y": 1e-8})])
+    policy.set_candidates(CandidateSet(tuple(f"s{i}" for i in range(len(offered))), offered))
+    seen = policy.predict(offered)["y"]
+    best = float(policy.predict(measured)["y"].mean.max())
+    could_beat = seen.mean + 2 * seen.sd > best
+    assert could_beat.tolist() == top[top | (lattice[:, 2] > 0.5)].tolist()  # the peak's spot only
+    assert not could_beat[int(np.argmax(seen.sd))]  # the least known overall could not
+    proposal = policy._least_known_spot(np.arange(len(offered)), "test", policy.acquisition(None, 0))
+    assert proposal.generator == "largest-sd"
+    assert np.allclose(offered[int(proposal.target_spot[1:])], [0.7, 0.2, 0.1])
