@@ -155,3 +155,16 @@ def test_the_least_known_spot_is_one_that_could_still_beat_the_incumbent():
     proposal = policy._least_known_spot(np.arange(len(offered)), "test", policy.acquisition(None, 0))
     assert proposal.generator == "largest-sd"
     assert np.allclose(offered[int(proposal.target_spot[1:])], [0.7, 0.2, 0.1])
+
+
+def test_with_two_objectives_a_point_could_beat_the_front_only_if_it_adds_hypervolume():
+    space = DesignSpace.from_bounds(BOUNDS)
+    policy = BayesianPolicy(space, [Objective("u"), Objective("v")], {"count_time_s": 1.0}, seed=1, n_sobol=4)
+    for p in SobolPolicy(space, {}, seed=1).sampler.draw(8):  # u = A, v = B: a front of trade-offs
+        policy.tell(
+            [Measured(space.as_dict(p), {"u": float(p[0]), "v": float(p[1])}, {"u": 1e-4, "v": 1e-4})]
+        )
+    observed = torch.tensor(policy._model_values[:, :2])
+    beyond, inside = observed.max(0).values + 0.1, observed.min(0).values
+    on_the_front = observed[int(torch.argmax(observed[:, 0]))]
+    assert policy._plausible(torch.stack([beyond, inside, on_the_front])).tolist() == [True, False, False]
