@@ -9,7 +9,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-import gpytorch
 import numpy as np
 import torch
 from botorch.acquisition import AcquisitionFunction
@@ -35,7 +34,7 @@ from policies.cost_aware import CostAwareChoice
 from policies.count_time import CountTimeRule, count_time, rate_model
 from policies.noise import KnownNoise, NoiseModel
 from policies.objective import Objective
-from policies.posterior import marginals
+from policies.posterior import marginals, posterior_mean
 from policies.proposal import CandidateSet, Costs, MeasuredCondition, ModelUpdate, Proposal
 from policies.sobol import SobolSampler
 from policies.space import DesignSpace
@@ -440,10 +439,8 @@ class BayesianPolicy(CostAwareChoice):
         return replaced
 
     def _posterior_mean(self, x: torch.Tensor) -> torch.Tensor:
-        """Posterior mean without the covariance (which costs O(n^2) per point at n observations)."""
         assert self.model is not None
-        with torch.no_grad(), gpytorch.settings.skip_posterior_variances():
-            return self.model.posterior(x).mean
+        return posterior_mean(self.model, x)
 
     def predict(self, points: np.ndarray) -> dict[str, OutcomePrediction]:
         """The model's view at `points` (rows in `space.names` order), in each outcome's own units

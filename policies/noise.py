@@ -23,7 +23,7 @@ from botorch.models import SingleTaskGP
 from botorch.models.transforms import Normalize, Standardize
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
-from policies.posterior import marginals
+from policies.posterior import marginals, posterior_mean
 from policies.refit_schedule import last_on_schedule
 
 MIN_VARIANCE = 1e-10
@@ -142,7 +142,7 @@ class MostLikelyNoise:
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         if self._model is None:
             raise RuntimeError("MostLikelyNoise.predict before fit")
-        return torch.exp(marginals(self._model, x)[0]).clamp_min(MIN_VARIANCE)
+        return torch.exp(posterior_mean(self._model, x)).clamp_min(MIN_VARIANCE)
 
 
 def loo_residuals(model: SingleTaskGP) -> tuple[torch.Tensor, torch.Tensor]:

@@ -25,3 +25,9 @@ def marginals(
             means.append(posterior.mean)
             variances.append(posterior.variance)
     return torch.cat(means), torch.cat(variances)
+
+
+def posterior_mean(model: Model, x: torch.Tensor) -> torch.Tensor:
+    """Posterior mean without the covariance (which costs O(n^2) per point at n observations)."""
+    with torch.no_grad(), gpytorch.settings.skip_posterior_variances():
+        return model.posterior(x).mean
