@@ -183,7 +183,8 @@ class ResultStore:
         )
         return Trace(**trace)
 
-    def save(self, job: Job, trace: Trace) -> None:
+    def save(self, job: Job, trace: Trace, worker_start: str) -> None:
+        """`worker_start`: how the campaign's process was started, which its peak memory depends on."""
         path = self.path(job)
         path.parent.mkdir(parents=True, exist_ok=True)
         record = {
@@ -193,6 +194,7 @@ class ResultStore:
             "budget": job.budget,
             "fingerprint": self.fingerprints[(job.problem.name, job.agent)],
             "host": socket.gethostname(),
+            "worker_start": worker_start,
             "trace": asdict(trace),
         }
         partial = path.with_suffix(".json.partial")

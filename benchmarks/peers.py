@@ -11,9 +11,10 @@ narrow global optimum beside a broad local one; `hartmann6`, BoTorch's Hartmann-
 (../shared/data/fe-ga-pd), where every agent measures only unmeasured rows: a condition asked off the
 rows is moved to the nearest unmeasured row. Agents are scored by the truth at what they measured
 (the table's value on the pool): the hypervolume, or the best value, divided by the best possible.
-Each (problem, agent, seed) runs in a fresh spawned process (at most 2 at a time, one torch thread
-each), so its peak memory is its own; the grid is deterministic and runs once, in this process. The
-JSON holds every per-seed curve, for `benchmarks/plot_peers.py`, and the definitions of every figure.
+Each (problem, agent, seed) runs in a fresh process (at most 2 at a time, one torch thread each),
+forked from a server that has imported torch and junkan's packages, so its peak memory is its own;
+the grid is deterministic and runs once, in this process. The JSON holds every per-seed curve, for
+`benchmarks/plot_peers.py`, and the definitions of every figure.
 
     .venv/bin/python benchmarks/peers.py [--quick] [--seeds 20] [--budgets 20,50,100]
         [--problems ternary-magnet,fe-co-ni-oxide,fe-ga-pd-pool,hartmann6,quaternary-hetero]
@@ -431,6 +432,12 @@ def jobs_for(setups: Mapping[str, Setup], agents: Sequence[str], seeds: int, bud
 
 Key = tuple[str, str, int]  # (problem, agent, seed)
 
+# Each campaign runs in a fresh process forked from a server that has imported these once. Spawned
+# workers imported them for every campaign: 4-5 s each, a sixth of `--quick`'s wall time (2026-12-06).
+# Installed packages by name: Python 3.11's forkserver is never told the main script's path nor
+# applies its `sys.path`, so it cannot preload this module. Ax and BayBE are left to their workers.
+PRELOADED = ("torch", "botorch", "policies", "instruments", "simulators")
+
 
 def key_of(job: Job) -> Key:
     return (job.problem.name, job.agent, job.seed)
@@ -439,7 +446,7 @@ def key_of(job: Job) -> Key:
 def run_jobs(
     jobs: list[Job], workers: int, store: ResultStore | None = None, stop_after_s: float | None = None
 ) -> tuple[dict[Key, Trace], int]:
-    """Each job in a fresh spawned process, `workers` at a time; with a store, stored campaigns are
+    """Each job in a fresh process, `workers` at a time; with a store, stored campaigns are
     reused and each finished one is stored at once; no job is started after `stop_after_s`. Returns
     every trace and how many campaigns ran here."""
     traces: dict[Key, Trace] = {}
@@ -459,7 +466,8 @@ def run_jobs(
             flush=True,
         )
     started = time.perf_counter()
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOADED))
     running: dict[Future, Job] = {}
     done = 0
     with ProcessPoolExecutor(workers, mp_context=context, max_tasks_per_child=1) as processes:
@@ -476,7 +484,7 @@ def run_jobs(
                 job, trace = future.result()
                 traces[key_of(job)] = trace
                 if store is not None:
-                    store.save(job, trace)
+                    store.save(job, trace, worker_start=context.get_start_method())
                 done += 1
                 print(
                     f"[{done}/{done + len(todo) + len(running)} {time.perf_counter() - started:6.0f} s] "
@@ -619,7 +627,11 @@ DEFINITIONS = {
     "library import and agent construction excluded), all steps of all seeds pooled; one torch thread",
     "peak_rss_mb": "peak resident memory (VmHWM; ru_maxrss survives exec and would show the parent's) of "
     "the worker process that ran the campaign (a fresh process per seed; it "
-    "includes the harness: Python, numpy, torch and junkan's design space, ~random's figure)",
+    "includes the harness: Python, numpy, torch and junkan's design space, ~random's figure). A "
+    "stored campaign's `worker_start` says how its process began: forked from a server that had "
+    "imported torch and junkan's packages (forkserver; the harness alone 360-375 MB), or, before "
+    "2026-12-07 (no `worker_start`), spawned and importing them itself (the harness alone 427-466 MB): "
+    "compare memory across agents only between campaigns started alike",
     "grid": "deterministic: at each budget, the finest simplex lattice with at most that many points, "
     "fully measured; one curve, the same for every seed; no latency or memory figures",
 }
