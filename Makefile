@@ -54,9 +54,10 @@ $(TILED_READY): $(READY)
 	touch $@
 
 # Two workers, a file each (module fixtures stay shared), torch on one thread per worker: on
-# two cores this halves the suite (519 s against 904 s serial; two threads each oversubscribe).
+# two cores this halves the suite (519 s against 904 s serial; two threads each oversubscribe). The
+# slowest 15 tests are listed, to keep the suite inside its 15 minutes.
 test: lint services $(TILED_READY)
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest --numprocesses 2 --dist loadfile
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest --numprocesses 2 --dist loadfile --durations=15
 
 figures: setup
 	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
