@@ -12,7 +12,7 @@ narrow global optimum beside a broad local one; `hartmann6`, BoTorch's Hartmann-
 rows is moved to the nearest unmeasured row. Agents are scored by the truth at what they measured
 (the table's value on the pool): the hypervolume, or the best value, divided by the best possible.
 Each (problem, agent, seed) runs in a fresh process (at most 2 at a time, one torch thread each),
-forked from a server that has imported torch and junkan's packages, so its peak memory is its own;
+forked from a server that has imported torch and other libraries, so its peak memory is its own;
 the grid is deterministic and runs once, in this process. The JSON holds every per-seed curve, for
 `benchmarks/plot_peers.py`, and the definitions of every figure.
 
@@ -434,9 +434,11 @@ Key = tuple[str, str, int]  # (problem, agent, seed)
 
 # Each campaign runs in a fresh process forked from a server that has imported these once. Spawned
 # workers imported them for every campaign: 4-5 s each, a sixth of `--quick`'s wall time (2026-12-06).
-# Installed packages by name: Python 3.11's forkserver is never told the main script's path nor
-# applies its `sys.path`, so it cannot preload this module. Ax and BayBE are left to their workers.
-PRELOADED = ("torch", "botorch", "policies", "instruments", "simulators")
+# Third-party packages only: Python 3.11's forkserver resolves names from its own working directory,
+# not from this script's `sys.path`, so junkan's packages are imported by each worker as the
+# fingerprints see them (a copy run with PYTHONPATH gets its own). Ax and BayBE are left to their
+# workers. A name that fails to import is skipped by the server, and costs only time.
+PRELOADED = ("torch", "botorch", "gpytorch", "ophyd_async.epics.core", "sklearn.cluster", "xraydb")
 
 
 def key_of(job: Job) -> Key:
@@ -629,7 +631,7 @@ DEFINITIONS = {
     "the worker process that ran the campaign (a fresh process per seed; it "
     "includes the harness: Python, numpy, torch and junkan's design space, ~random's figure). A "
     "stored campaign's `worker_start` says how its process began: forked from a server that had "
-    "imported torch and junkan's packages (forkserver; the harness alone 360-375 MB), or, before "
+    "imported torch and other libraries (forkserver; the harness alone 333-345 MB), or, before "
     "2026-12-07 (no `worker_start`), spawned and importing them itself (the harness alone 427-466 MB): "
     "compare memory across agents only between campaigns started alike",
     "grid": "deterministic: at each budget, the finest simplex lattice with at most that many points, "
