@@ -251,14 +251,16 @@ class BayesianPolicy(CostAwareChoice):
             columns.append((raw + fitted.floor_variance()).sqrt())
         return torch.stack(columns, -1)
 
-    def _repeats(self, free: torch.Tensor) -> torch.Tensor:
+    def _repeats(self, free: torch.Tensor, variance: torch.Tensor | None = None) -> torch.Tensor:
         """Points within the repeat radius of a measured condition where the model already knows
-        every objective better than one more reading would tell it."""
+        every objective better than one more reading would tell it. `variance`: the posterior's
+        at `free`, when already computed."""
         assert self.model is not None
         repeats = near(self.space, free, self._training_x())
         if bool(repeats.any()):  # the posterior only where a measured condition is near
             close = free[repeats]
-            sd = marginals(self.model, close)[1][:, : len(self.objectives)].clamp_min(0).sqrt()
+            close_variance = marginals(self.model, close)[1] if variance is None else variance[repeats]
+            sd = close_variance[:, : len(self.objectives)].clamp_min(0).sqrt()
             repeats[repeats.clone()] = (sd < self._noise_sd(close)).all(-1)
         return repeats
 

@@ -81,6 +81,26 @@ def test_among_fixed_spots_the_known_one_is_not_measured_again():
     assert choices[False].target_spot not in (None, "s0")
 
 
+def test_the_repeat_rule_among_spots_reads_each_spots_own_posterior():
+    # measured only around the A corner: the far spots are unknown, the corner known to within its
+    # noise; the rule and the screen share one posterior over the spots, which must stay aligned
+    space = DesignSpace.from_bounds(BOUNDS)
+    costs = Costs(spot_s=1.0, library_s=math.inf)
+    policy = BayesianPolicy(space, [Objective("m")], {"count_time_s": 1.0}, seed=4, n_sobol=4, costs=costs)
+    rng = np.random.default_rng(4)
+    near_corner = [[0.9, 0.1, 0.0], [0.85, 0.0, 0.15], [0.8, 0.1, 0.1]] + [list(CORNER.values())] * 6
+    for p in near_corner:
+        policy.tell(
+            [Measured(space.as_dict(p), {"m": 2.0 * p[0] + rng.normal(0, NOISE_SD)}, {"m": NOISE_SD**2})]
+        )
+    spots = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [0.3, 0.4, 0.3], [1.0, 0.0, 0.0]])
+    policy.set_candidates(CandidateSet(("C", "B", "middle", "A"), spots))
+    sd = policy.predict(spots)["m"].sd
+    assert sd[3] < NOISE_SD < sd[0]  # the situation: the A corner known, the C corner not
+    on_offer = {policy.candidates.ids[i] for i in policy._shortlists(1)[2]}
+    assert on_offer == {"C", "B", "middle"}
+
+
 def test_near_uses_the_max_norm_radius_in_normalised_free_coordinates():
     from policies.acquisition import near, unit_free
 
