@@ -1,6 +1,9 @@
 """Library or spot: the policy weighs the best unmeasured spot against a new library, per second."""
 
+import math
+
 import numpy as np
+import torch
 
 from policies import BayesianPolicy, CandidateSet, Costs, DesignSpace, Objective
 from tests.policies.measured import Measured
@@ -65,3 +68,25 @@ def test_a_batch_never_takes_the_same_spot_twice():
     batch = policy.ask(3)
     assert len({p.target_spot for p in batch}) == 3 and None not in {p.target_spot for p in batch}
     assert [p.proposal_id for p in batch] == ["p0006", "p0007", "p0008"]
+
+
+def test_with_a_few_hundred_spots_the_acquisition_values_every_one(monkeypatch):
+    # the cheap screen is for thousands of spots; here it is made to keep only the first ones, and
+    # the choice must not notice (a real screen hid the best spot of the Fe-Ga-Pd pool this way)
+    from policies.cost_aware import SCORE_ALL_UP_TO, SCREEN_KEEP, CostAwareChoice
+
+    policy = warmed_up(Costs(spot_s=1.0, library_s=math.inf), seed=2)
+    spots = spots_around(OPTIMUM, 0.15, 300, 4)
+    assert SCREEN_KEEP < len(spots.ids) <= SCORE_ALL_UP_TO
+    policy.set_candidates(spots)
+    acqf = policy.acquisition(None, policy._step_seed("ask"))
+    values = policy._scores(torch.tensor(policy.space.to_free(spots.compositions)), acqf)
+    best = int(torch.argmax(values))
+    assert best > SCREEN_KEEP + 1  # the situation: the first spots do not hold the best one
+    monkeypatch.setattr(
+        CostAwareChoice, "_screen", lambda self, free, keep, moments=None: torch.arange(min(keep, len(free)))
+    )
+    (proposal,) = policy.ask(1)
+    assert proposal.generator == "qlognei"
+    assert proposal.target_spot == spots.ids[best]
+    assert proposal.acquisition_value == float(values[best])
