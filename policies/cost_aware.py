@@ -41,19 +41,20 @@ class CostAwareChoice:
         keep = np.flatnonzero(self.space.contains(self.candidates.compositions, tol=1e-3))
         spots = keep
         if len(keep):
-            # one posterior over the spots serves the repeat rule and the screen (the rule computed its
-            # own for the spots near a measured condition, which the screen then computed again)
             free = self._free(self.candidates.compositions[keep])
-            mean, variance = marginals(self.model, free)
+            # among many spots one posterior over them all serves the repeat rule and the screen;
+            # among few there is no screen, and the rule asks only where a measured condition is near
+            moments = marginals(self.model, free) if len(keep) > SCORE_ALL_UP_TO else None
             if not self.allow_repeats:  # a spot known to within its noise: not again
-                repeats = self._repeats(free, variance)
+                repeats = self._repeats(free, None if moments is None else moments[1])
                 if not bool(repeats.all()):
                     offered = ~repeats
                     keep, free = keep[offered.numpy()], free[offered]
-                    mean, variance = mean[offered], variance[offered]
-            spots = keep
-            if len(keep) > SCORE_ALL_UP_TO:
-                spots = keep[self._screen(free, SCREEN_KEEP + q, (mean, variance)).numpy()]
+                    moments = None if moments is None else (moments[0][offered], moments[1][offered])
+            if moments is not None and len(keep) > SCORE_ALL_UP_TO:
+                spots = keep[self._screen(free, SCREEN_KEEP + q, moments).numpy()]
+            else:
+                spots = keep
         pool = torch.tensor(
             self.space.to_free(SobolSampler(self.space, self._step_seed("pool")).draw(LIBRARY_POOL)),
             dtype=torch.float64,

@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from policies import BayesianPolicy, CandidateSet, Costs, DesignSpace, Objective, SobolPolicy
@@ -81,9 +82,12 @@ def test_among_fixed_spots_the_known_one_is_not_measured_again():
     assert choices[False].target_spot not in (None, "s0")
 
 
-def test_the_repeat_rule_among_spots_reads_each_spots_own_posterior():
+@pytest.mark.parametrize("score_all_up_to", [0, 512])
+def test_the_repeat_rule_among_spots_reads_each_spots_own_posterior(monkeypatch, score_all_up_to):
     # measured only around the A corner: the far spots are unknown, the corner known to within its
-    # noise; the rule and the screen share one posterior over the spots, which must stay aligned
+    # noise; among many spots (here: more than 0) the rule and the screen share one posterior over
+    # the spots, which must stay aligned; among few the rule asks its own
+    monkeypatch.setattr("policies.cost_aware.SCORE_ALL_UP_TO", score_all_up_to)
     space = DesignSpace.from_bounds(BOUNDS)
     costs = Costs(spot_s=1.0, library_s=math.inf)
     policy = BayesianPolicy(space, [Objective("m")], {"count_time_s": 1.0}, seed=4, n_sobol=4, costs=costs)
