@@ -12,9 +12,10 @@ Two rules, each named in the proposal's `why`:
   under `COLLAPSE_FRACTION` of the objective's spread), the next proposal is a Thompson sample.
 
 The replacement is a Thompson sample (one joint posterior draw over a space-filling pool and the
-neighbourhoods of the best measured points, argmax; random Chebyshev weights for several
-objectives), with repeats and pending points removed from the pool: it explores where the model
-still allows something better, instead of wherever the variance is largest.
+neighbourhoods of the best measured points, argmax; for several objectives "best" and the draw's
+score are one random augmented Chebyshev scalarisation), with repeats and pending points removed
+from the pool: it explores where the model still allows something better, instead of wherever the
+variance is largest.
 """
 
 import math
@@ -109,12 +110,27 @@ def thompson_pool(
     return pool
 
 
+def chebyshev_weights(n_objectives: int, seed: int) -> torch.Tensor:
+    """One step's random scalarisation weights (uniform on the simplex), drawn before its pool."""
+    generator = torch.Generator().manual_seed(seed)
+    e = -torch.log(torch.rand(n_objectives, generator=generator, dtype=torch.float64))
+    return e / e.sum()
+
+
+def chebyshev(y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Augmented Chebyshev scalarisation (ParEGO) of y scaled to its own range: larger is better."""
+    low, high = y.amin(0), y.amax(0)
+    scaled = (y - low) / (high - low).clamp_min(1e-12)
+    return (weights * scaled).amin(-1) + 0.05 * (weights * scaled).sum(-1)
+
+
 def thompson_choice(
     model: Model,
     pool: torch.Tensor,
     n_objectives: int,
     constraints: Sequence[Callable[[torch.Tensor], torch.Tensor]],
     seed: int,
+    weights: torch.Tensor | None = None,
 ) -> int:
     """Index of the pool point that maximises one joint posterior draw (several objectives: a
     random augmented Chebyshev scalarisation of the draw, as ParEGO; infeasible draws last)."""
@@ -125,10 +141,9 @@ def thompson_choice(
             score = sample[:, 0]
         else:
             y = sample[:, :n_objectives]
-            low, high = y.amin(0), y.amax(0)
-            scaled = (y - low) / (high - low).clamp_min(1e-12)
-            weights = torch.distributions.Dirichlet(torch.ones(n_objectives, dtype=y.dtype)).sample()
-            score = (weights * scaled).amin(-1) + 0.05 * (weights * scaled).sum(-1)
+            if weights is None:
+                weights = torch.distributions.Dirichlet(torch.ones(n_objectives, dtype=y.dtype)).sample()
+            score = chebyshev(y, weights)
         if constraints:
             feasible = torch.stack([c(sample) <= 0 for c in constraints]).all(0)
             if bool(feasible.any()):

@@ -192,3 +192,31 @@ def test_with_two_objectives_a_point_could_beat_the_front_only_if_it_adds_hyperv
     beyond, inside = observed.max(0).values + 0.1, observed.min(0).values
     on_the_front = observed[int(torch.argmax(observed[:, 0]))]
     assert policy._plausible(torch.stack([beyond, inside, on_the_front])).tolist() == [True, False, False]
+
+
+def test_with_two_objectives_a_collapsed_draw_searches_around_the_points_best_under_its_weights(monkeypatch):
+    """The Thompson pool's neighbourhoods surround the measured points best under the draw's own
+    scalarisation: with every weight on the second objective, its best point is a centre (the best
+    of the first objective alone was always used before, whatever the weights)."""
+    import policies.bayesian as bayesian
+
+    space = DesignSpace.from_bounds(BOUNDS)
+    policy = BayesianPolicy(space, [Objective("u"), Objective("v")], {"count_time_s": 1.0}, seed=1, n_sobol=4)
+    points = SobolPolicy(space, {}, seed=1).sampler.draw(12)
+    for p in points:  # u = A, v = B: the best in v is poor in u
+        policy.tell(
+            [Measured(space.as_dict(p), {"u": float(p[0]), "v": float(p[1])}, {"u": 1e-4, "v": 1e-4})]
+        )
+    free = policy._training_x()
+    best_v, top_u = int(np.argmax(points[:, 1])), np.argsort(-points[:, 0])[:4]
+    assert best_v not in top_u  # the situation: the best point in v is not among the best in u
+    seen: list[torch.Tensor] = []
+    real_pool = bayesian.thompson_pool
+    monkeypatch.setattr(bayesian, "thompson_pool", lambda *a: seen.append(a[2]) or real_pool(*a))
+    (raw,) = policy._optimise(1, [])
+    collapsed = bayesian.replace(raw, acquisition_value=-1e6)  # far below any floor
+    for weights, best in (([0.0, 1.0], best_v), ([1.0, 0.0], int(top_u[0]))):
+        monkeypatch.setattr(bayesian, "chebyshev_weights", lambda m, seed, w=weights: torch.tensor(w))
+        proposal = policy._unstick(collapsed, [])
+        assert proposal.generator == "thompson"
+        assert any(torch.equal(centre, free[best]) for centre in seen[-1])
