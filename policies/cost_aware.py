@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 from botorch.acquisition import AcquisitionFunction
+from botorch.acquisition.analytic import _log_ei_helper  # BoTorch's stable log(phi(u) + u Phi(u))
 from botorch.utils.multi_objective.box_decompositions.non_dominated import FastNondominatedPartitioning
 
 from policies.acquisition import THOMPSON_POOL, collapse_floor, thompson_choice
@@ -188,10 +189,14 @@ class CostAwareChoice:
         """Indices of the candidates worth a Monte-Carlo acquisition. One posterior call instead
         of thousands of MC evaluations (scoring 5,000 spots fell from 6.5 s to 0.8 s).
 
-        One objective: the best by an optimistic bound (mean + 2 sd) and by the mean. Several: the
-        best by the hypervolume improvement of their optimistic point over the observed front, and
-        of their mean. (Ranking each objective's bound alone missed spots in the middle of the
-        front: a closed loop then lost up to 10 % of the hypervolume the exhaustive choice found.)
+        One objective: the best by an optimistic bound (mean + 2 sd), by the mean, and by analytic
+        log-EI over the best posterior mean of the measured conditions (EI grows with the sd faster
+        than the bound does: a spot with a lower mean and a larger sd can beat every spot the other
+        two keep; measured on the Fe-Ga-Pd pool before `SCORE_ALL_UP_TO`, at 5 of 171 steps).
+        Several: the best by the hypervolume improvement of their optimistic point over the
+        observed front, and of their mean. (Ranking each objective's bound alone missed spots in the
+        middle of the front: a closed loop then lost up to 10 % of the hypervolume the exhaustive
+        choice found.)
         """
         if len(free) <= keep:
             return torch.arange(len(free))
@@ -199,15 +204,20 @@ class CostAwareChoice:
         m = len(self.objectives)
         mean, variance = marginals(self.model, free) if moments is None else moments
         mean = mean[..., :m]
-        optimistic = mean + OPTIMISM_SD * variance[..., :m].sqrt()
+        sd = variance[..., :m].clamp_min(0).sqrt()
+        optimistic = mean + OPTIMISM_SD * sd
         if m == 1:
-            scores = [optimistic[:, 0], mean[:, 0]]
+            best = self._posterior_mean(self._training_x())[:, 0].max()
+            u = (mean[:, 0] - best) / sd[:, 0].clamp_min(1e-12)
+            log_ei = _log_ei_helper(u) + sd[:, 0].clamp_min(1e-12).log()
+            scores = [optimistic[:, 0], mean[:, 0], log_ei]
         else:
             scores = [self._improvement(optimistic), self._improvement(mean)]
         # ties (no improvement at all) are broken by the summed optimistic rank
         tie = -torch.argsort(torch.argsort(-optimistic, dim=0), dim=0).double().sum(-1) * 1e-12
         chosen = [
-            torch.argsort(score + tie * (score == 0), descending=True)[: (keep + 1) // 2] for score in scores
+            torch.argsort(score + tie * (score == 0), descending=True)[: -(-keep // len(scores))]
+            for score in scores
         ]
         return torch.unique(torch.cat(chosen))
 

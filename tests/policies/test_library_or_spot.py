@@ -90,3 +90,22 @@ def test_with_a_few_hundred_spots_the_acquisition_values_every_one(monkeypatch):
     assert proposal.generator == "qlognei"
     assert proposal.target_spot == spots.ids[best]
     assert proposal.acquisition_value == float(values[best])
+
+
+def test_among_thousands_of_spots_the_screen_keeps_the_one_with_the_largest_expected_improvement():
+    # a collapsed model: every spot far below the best known mean. 699 spots sit 10 sd below it
+    # (higher mean, higher mean + 2 sd); one sits 4 sd below it: the largest EI by far, but ranked
+    # last by the mean and by the bound, which alone used to pick the Monte-Carlo shortlist
+    from policies.cost_aware import SCREEN_KEEP
+
+    policy = warmed_up(Costs(spot_s=1.0, library_s=math.inf))
+    best = float(policy._posterior_mean(policy._training_x())[:, 0].max())
+    free = torch.tensor(policy.space.to_free(spots_around(OPTIMUM, 0.1, 700, 5).compositions))
+    mean = torch.full((700, 1), best - 1.0, dtype=torch.float64) - torch.linspace(0, 0.05, 700).unsqueeze(-1)
+    sd = torch.full((700, 1), 0.1, dtype=torch.float64)
+    mean[613], sd[613] = best - 2.0, 0.5
+    kept = policy._screen(free, SCREEN_KEEP, (mean, sd**2))
+    assert len(kept) <= SCREEN_KEEP + 2  # the shortlist is no longer than before
+    assert 613 in kept.tolist()
+    # and the other criteria still hold their best: the highest mean and bound
+    assert 0 in kept.tolist()
