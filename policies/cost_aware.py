@@ -132,7 +132,7 @@ class CostAwareChoice:
         objective the best posterior mean of the measured conditions, for several the observed
         front (some hypervolume added)."""
         if optimistic.shape[-1] == 1:
-            return optimistic[:, 0] > self._posterior_mean(self._training_x())[:, 0].max()
+            return optimistic[:, 0] > self._measured_mean()[:, 0].max()
         return self._improvement(optimistic) > 0
 
     def _cost_aware_choice(
@@ -207,7 +207,7 @@ class CostAwareChoice:
         sd = variance[..., :m].clamp_min(0).sqrt()
         optimistic = mean + OPTIMISM_SD * sd
         if m == 1:
-            best = self._posterior_mean(self._training_x())[:, 0].max()
+            best = self._measured_mean()[:, 0].max()
             u = (mean[:, 0] - best) / sd[:, 0].clamp_min(1e-12)
             log_ei = _log_ei_helper(u) + sd[:, 0].clamp_min(1e-12).log()
             scores = [optimistic[:, 0], mean[:, 0], log_ei]

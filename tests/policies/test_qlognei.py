@@ -114,3 +114,42 @@ def test_past_the_full_fit_range_a_policy_told_all_at_once_equals_one_told_step_
         a, b = stepwise.model.posterior(probe), at_once.model.posterior(probe)
     torch.testing.assert_close(a.mean, b.mean)
     torch.testing.assert_close(a.variance, b.variance)
+
+
+def test_the_optimiser_starts_from_sobol_batches_inside_the_space_and_from_the_best_of_them(monkeypatch):
+    """BoTorch's raw samples on a constrained space come from a slow hit-and-run chain; junkan's
+    come from its own Sobol sampler, so they honour bounds, simplex and an expert's rule alike."""
+    from policies import LinearConstraint
+    from policies.sobol import SobolSampler
+
+    constrained = DesignSpace.from_bounds(BOUNDS, [LinearConstraint({"B": 1.0, "C": 1.0}, 0.45)])
+    policy = BayesianPolicy(
+        constrained,
+        [Objective("y")],
+        {"count_time_s": 1.0},
+        seed=1,
+        n_sobol=4,
+        num_restarts=3,
+        raw_samples=40,
+    )
+    run(policy, constrained, 5, np.random.default_rng(1))
+    acqf = policy.acquisition(None, seed=11)
+    starts = policy._starts(acqf, q=2, seed=11)
+    assert starts.shape == (3, 2, constrained.dim)
+    flat = constrained.from_free(starts.reshape(-1, constrained.dim).numpy())
+    assert np.all(constrained.contains(flat))
+    assert len({tuple(np.round(row, 9)) for row in flat}) == 6
+    raw = SobolSampler(constrained, 11).draw(40 * 2)
+    batches = torch.tensor(constrained.to_free(raw), dtype=torch.float64).view(40, 2, -1)
+    with torch.no_grad():
+        best = batches[int(torch.argmax(acqf(batches)))]
+    assert any(torch.allclose(best, s) for s in starts)
+
+    def hit_and_run(*args, **kwargs):
+        raise AssertionError("an ask sampled its starting points by hit-and-run")
+
+    monkeypatch.setattr("botorch.optim.initializers.sample_q_batches_from_polytope", hit_and_run)
+    proposals = policy.ask(2)
+    assert all(p.generator == "qlognei" for p in proposals)
+    points = np.array([[p.condition[e] for e in constrained.elements] for p in proposals])
+    assert np.all(constrained.contains(points))
