@@ -110,6 +110,13 @@ def thompson_pool(
     return pool
 
 
+def acquisition_values(acqf: AcquisitionFunction, batches: torch.Tensor, chunk: int = 256) -> torch.Tensor:
+    """The acquisition of each q-batch of `batches` (n x q x d), a chunk at a time and without
+    gradients: thousands of MC evaluations in one call would hold every sample in memory."""
+    with torch.no_grad():
+        return torch.cat([acqf(block) for block in torch.split(batches, chunk)])
+
+
 def chebyshev_weights(n_objectives: int, seed: int) -> torch.Tensor:
     """One step's random scalarisation weights (uniform on the simplex), drawn before its pool."""
     generator = torch.Generator().manual_seed(seed)
@@ -133,7 +140,8 @@ def thompson_choice(
     weights: torch.Tensor | None = None,
 ) -> int:
     """Index of the pool point that maximises one joint posterior draw (several objectives: a
-    random augmented Chebyshev scalarisation of the draw, as ParEGO; infeasible draws last)."""
+    random augmented Chebyshev scalarisation of the draw, as ParEGO, by `weights` or else the
+    step's `chebyshev_weights`; infeasible draws last)."""
     with torch.no_grad(), torch.random.fork_rng():
         torch.manual_seed(seed)
         sample = model.posterior(pool).rsample(torch.Size([1]))[0]  # (N, outcomes)
@@ -141,9 +149,7 @@ def thompson_choice(
             score = sample[:, 0]
         else:
             y = sample[:, :n_objectives]
-            if weights is None:
-                weights = torch.distributions.Dirichlet(torch.ones(n_objectives, dtype=y.dtype)).sample()
-            score = chebyshev(y, weights)
+            score = chebyshev(y, chebyshev_weights(n_objectives, seed) if weights is None else weights)
         if constraints:
             feasible = torch.stack([c(sample) <= 0 for c in constraints]).all(0)
             if bool(feasible.any()):

@@ -26,6 +26,7 @@ from policies.acquisition import (
     N_LOCAL_CENTRES,
     CompositionPrior,
     PriorWeightedAcquisition,
+    acquisition_values,
     chebyshev,
     chebyshev_weights,
     collapse_floor,
@@ -300,8 +301,9 @@ class BayesianPolicy(CostAwareChoice):
         if blocked is not None:
             keep &= ~blocked
         if self.prior is not None:  # the expert's weight as an acceptance probability; 0 vetoes
-            weights = np.clip(self.prior(self.space.compositions(self.space.from_free(pool.numpy()))), 0, 1)
-            accepted = np.random.default_rng(seed).random(len(pool)) < np.asarray(weights).reshape(-1)
+            compositions = self.space.compositions(self.space.from_free(pool.numpy()))
+            acceptance = np.asarray(np.clip(self.prior(compositions), 0, 1)).reshape(-1)
+            accepted = np.random.default_rng(seed).random(len(pool)) < acceptance
             keep &= torch.as_tensor(accepted)
         if not bool(keep.any()):
             return proposal
@@ -424,6 +426,9 @@ class BayesianPolicy(CostAwareChoice):
                 batch_initial_conditions=starts,
                 inequality_constraints=self.space.inequality_constraints(),
                 options={"seed": seed},
+                # L-BFGS-B stopping in a line search keeps the best point it reached; BoTorch's
+                # retry would need fresh starts of its own, so with ours it only warns, misleadingly
+                retry_on_optimization_warning=False,
             )
         if isinstance(acqf, PriorWeightedAcquisition):
             candidates = self._replace_vetoed(acqf, candidates, seed)
@@ -433,15 +438,14 @@ class BayesianPolicy(CostAwareChoice):
         compositions = self.space.project(self.space.from_free(candidates.numpy()))
         return [self._proposal(x, r, v) for x, r, v in zip(compositions, reasons, values, strict=True)]
 
-    def _starts(self, acqf: AcquisitionFunction, q: int, seed: int, chunk: int = 256) -> torch.Tensor:
+    def _starts(self, acqf: AcquisitionFunction, q: int, seed: int) -> torch.Tensor:
         """`num_restarts` starting q-batches picked, as BoTorch picks them (`initialize_q_batch`),
         from `raw_samples` Sobol q-batches of the design space. BoTorch's own raw samples on a
         constrained space come from a hit-and-run chain with 10,000 burn-in steps: 2-3 s of every
         ask on two to four elements, for points less evenly spread than Sobol's."""
         raw = SobolSampler(self.space, seed).draw(self.raw_samples * q)
         batches = torch.tensor(self.space.to_free(raw), dtype=torch.float64).view(self.raw_samples, q, -1)
-        with torch.no_grad():
-            values = torch.cat([acqf(block) for block in torch.split(batches, chunk)])
+        values = acquisition_values(acqf, batches)
         starts, _ = initialize_q_batch(batches, values, n=min(self.num_restarts, self.raw_samples))
         return starts
 

@@ -10,7 +10,12 @@ from botorch.acquisition import AcquisitionFunction
 from botorch.acquisition.analytic import _log_ei_helper  # BoTorch's stable log(phi(u) + u Phi(u))
 from botorch.utils.multi_objective.box_decompositions.non_dominated import FastNondominatedPartitioning
 
-from policies.acquisition import THOMPSON_POOL, collapse_floor, thompson_choice
+from policies.acquisition import (
+    THOMPSON_POOL,
+    acquisition_values,
+    collapse_floor,
+    thompson_choice,
+)
 from policies.posterior import marginals
 from policies.proposal import CandidateSet, Proposal
 from policies.sobol import SobolSampler
@@ -152,14 +157,16 @@ class CostAwareChoice:
         acqf = self.acquisition(x_pending, seed)  # built once: the costly part
         spot_score, index, value = -np.inf, -1, -np.inf
         if len(spots):
-            spot_values = self._scores(
-                torch.tensor(self.space.to_free(self.candidates.compositions[spots]), dtype=torch.float64),
+            spot_values = acquisition_values(
                 acqf,
+                torch.tensor(
+                    self.space.to_free(self.candidates.compositions[spots]), dtype=torch.float64
+                ).unsqueeze(1),
             )
             best = int(torch.argmax(spot_values))
             index, value = int(spots[best]), float(spot_values[best])
             spot_score = value - np.log(self.costs.spot_s)
-        pool_values = self._scores(pool, acqf)
+        pool_values = acquisition_values(acqf, pool.unsqueeze(1))
         if float(pool_values.max()) + LOCAL_GAIN - np.log(self.costs.library_s) >= spot_score:
             starts = pool[torch.argsort(pool_values, descending=True)[: self.num_restarts]]
             (continuous,) = self._optimise(1, pending, acqf, starts.unsqueeze(1))
@@ -177,11 +184,6 @@ class CostAwareChoice:
         )[0]
         proposal = self._proposal(self.candidates.compositions[index], reason, value)
         return replace(proposal, target_spot=self.candidates.ids[index], cost_s=self.costs.spot_s)
-
-    @staticmethod
-    def _scores(free: torch.Tensor, acqf: AcquisitionFunction, chunk: int = 256) -> torch.Tensor:
-        with torch.no_grad():
-            return torch.cat([acqf(block.unsqueeze(1)) for block in torch.split(free, chunk)])
 
     def _screen(
         self, free: torch.Tensor, keep: int, moments: tuple[torch.Tensor, torch.Tensor] | None = None

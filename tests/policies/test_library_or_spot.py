@@ -73,6 +73,7 @@ def test_a_batch_never_takes_the_same_spot_twice():
 def test_with_a_few_hundred_spots_the_acquisition_values_every_one(monkeypatch):
     # the cheap screen is for thousands of spots; here it is made to keep only the first ones, and
     # the choice must not notice (a real screen hid the best spot of the Fe-Ga-Pd pool this way)
+    from policies.acquisition import acquisition_values
     from policies.cost_aware import SCORE_ALL_UP_TO, SCREEN_KEEP, CostAwareChoice
 
     policy = warmed_up(Costs(spot_s=1.0, library_s=math.inf), seed=2)
@@ -80,7 +81,7 @@ def test_with_a_few_hundred_spots_the_acquisition_values_every_one(monkeypatch):
     assert SCREEN_KEEP < len(spots.ids) <= SCORE_ALL_UP_TO
     policy.set_candidates(spots)
     acqf = policy.acquisition(None, policy._step_seed("ask"))
-    values = policy._scores(torch.tensor(policy.space.to_free(spots.compositions)), acqf)
+    values = acquisition_values(acqf, torch.tensor(policy.space.to_free(spots.compositions)).unsqueeze(1))
     best = int(torch.argmax(values))
     assert best > SCREEN_KEEP + 1  # the situation: the first spots do not hold the best one
     monkeypatch.setattr(

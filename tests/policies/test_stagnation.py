@@ -220,3 +220,40 @@ def test_with_two_objectives_a_collapsed_draw_searches_around_the_points_best_un
         proposal = policy._unstick(collapsed, [])
         assert proposal.generator == "thompson"
         assert any(torch.equal(centre, free[best]) for centre in seen[-1])
+
+
+def test_with_two_objectives_and_an_experts_prior_a_collapsed_draw_keeps_to_what_the_prior_allows(
+    monkeypatch,
+):
+    """The prior thins the Thompson pool and the draw is still scalarised by the step's own
+    weights (the prior's per-point weights once took their name, and the draw crashed)."""
+    import policies.bayesian as bayesian
+
+    space = DesignSpace.from_bounds(BOUNDS)
+
+    def c_rich_is_unstable(x: np.ndarray) -> np.ndarray:
+        return np.where(x[:, 2] > 0.3, 0.0, 1.0)
+
+    policy = BayesianPolicy(
+        space,
+        [Objective("u"), Objective("v")],
+        {"count_time_s": 1.0},
+        seed=1,
+        n_sobol=4,
+        prior=c_rich_is_unstable,
+    )
+    for p in SobolPolicy(space, {}, seed=1).sampler.draw(12):  # u = A, v = B: a front of trade-offs
+        policy.tell(
+            [Measured(space.as_dict(p), {"u": float(p[0]), "v": float(p[1])}, {"u": 1e-4, "v": 1e-4})]
+        )
+    (raw,) = policy._optimise(1, [])
+    collapsed = bayesian.replace(raw, acquisition_value=-1e6)  # far below any floor
+    drawn = {}
+    for name, weights in (("u", [1.0, 0.0]), ("v", [0.0, 1.0])):
+        monkeypatch.setattr(bayesian, "chebyshev_weights", lambda m, seed, w=weights: torch.tensor(w))
+        proposal = policy._unstick(collapsed, [])
+        assert proposal.generator == "thompson"
+        drawn[name] = proposal.condition
+    assert all(c["C"] <= 0.3 + 1e-9 for c in drawn.values())
+    # each draw follows its own weights along the front (u = A, v = B)
+    assert drawn["u"]["A"] > drawn["v"]["A"] and drawn["v"]["B"] > drawn["u"]["B"]
