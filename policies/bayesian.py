@@ -16,7 +16,6 @@ from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
 from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
 from botorch.acquisition.objective import GenericMCObjective
-from botorch.models import SingleTaskGP
 from botorch.models.model import Model
 from botorch.optim import optimize_acqf
 from botorch.optim.initializers import initialize_q_batch
@@ -36,7 +35,7 @@ from policies.acquisition import (
 )
 from policies.cost_aware import CostAwareChoice
 from policies.count_time import CountTimeRule, count_time, rate_model
-from policies.noise import KnownNoise, NoiseModel
+from policies.noise import KnownNoise, LogNormalVariance, NoiseModel
 from policies.objective import Objective
 from policies.posterior import marginals, posterior_mean
 from policies.proposal import CandidateSet, Costs, MeasuredCondition, ModelUpdate, Proposal
@@ -133,7 +132,7 @@ class BayesianPolicy(CostAwareChoice):
         self.candidates = CandidateSet((), np.zeros((0, len(space.names))))
         self.count_time = count_time
         self._count_times: list[float] = []
-        self._rate_model: SingleTaskGP | None = None
+        self._rate_model: LogNormalVariance | None = None
         self.sampler = SobolSampler(space, seed)
         self.n_asked = 0
         one_objective = len(self.objectives) == 1

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from botorch.models import SingleTaskGP
 
-from policies.noise import CountingNoise, NoiseModel, log_variance_gp, predict_exp
+from policies.noise import CountingNoise, LogNormalVariance, NoiseModel, log_normal_variance
 
 
 @dataclass(frozen=True)
@@ -32,17 +31,17 @@ class CountTimeRule:
 
 def rate_model(
     x: torch.Tensor, variances: np.ndarray, count_times: np.ndarray, bounds: torch.Tensor
-) -> SingleTaskGP:
-    """A GP on log(variance x count time) of the first objective's observations."""
+) -> LogNormalVariance:
+    """The rate (variance x count time) of the first objective's observations over the space."""
     rates = torch.tensor(variances * count_times, dtype=torch.float64).clamp_min(1e-12)
-    return log_variance_gp(
+    return log_normal_variance(
         x, rates.log().unsqueeze(-1), torch.full((len(rates), 1), 0.01, dtype=torch.float64), bounds
     )
 
 
-def count_time(rule: CountTimeRule, rates: SingleTaskGP, free: torch.Tensor, noise: NoiseModel) -> float:
+def count_time(rule: CountTimeRule, rates: LogNormalVariance, free: torch.Tensor, noise: NoiseModel) -> float:
     """Seconds to reach the rule's target sd at one point (free coordinates, shape (1, d))."""
-    rate = float(predict_exp(rates, free).squeeze())
+    rate = float(rates.predict(free).squeeze())
     phi, floor = (noise.phi, noise.s0**2) if isinstance(noise, CountingNoise) else (1.0, 0.0)
     if rule.target_sd**2 <= floor:
         return rule.max_s

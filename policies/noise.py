@@ -64,21 +64,31 @@ def log_variance_gp(
     return model
 
 
-def constant_log_variance(z: torch.Tensor) -> float | None:
-    """The one value of log-variances that do not vary (within BoTorch's `Standardize` floor), else
-    None. A GP on them would be standardised by 1 instead of their spread, and its prior variance
-    far from the data, through exp(mu + s^2 / 2), inflated the constant: by up to 42 % at 3 points
-    and 2 % at 10 in six dimensions (one reported variance for every point). Nothing says the
-    noise varies."""
-    if len(z) > 1 and float(z.std()) >= CONSTANT_LOG_VARIANCE_SD:
-        return None
-    return float(z.mean())
+@dataclass(frozen=True)
+class LogNormalVariance:
+    """A variance over the space as exp of a GP on log-variances, E[var] = exp(mu + s^2 / 2); or a
+    constant, when the log-variances do not vary (within BoTorch's `Standardize` floor). A GP on
+    those is standardised by 1 instead of their spread, and its prior variance far from the data
+    inflated the constant: by up to 42 % at 3 points and 2 % at 10 in six dimensions (one
+    reported variance for every point). Nothing says such noise varies."""
+
+    model: SingleTaskGP | None
+    constant: float = 0.0
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        if self.model is None:
+            return torch.full((len(x), 1), self.constant, dtype=torch.float64)
+        mean, variance = marginals(self.model, x)
+        return torch.exp(mean + 0.5 * variance).clamp_min(MIN_VARIANCE)
 
 
-def predict_exp(model: SingleTaskGP, x: torch.Tensor) -> torch.Tensor:
-    """exp of a log-normal's mean: E[var] = exp(mu + s^2 / 2)."""
-    mean, variance = marginals(model, x)
-    return torch.exp(mean + 0.5 * variance).clamp_min(MIN_VARIANCE)
+def log_normal_variance(
+    x: torch.Tensor, z: torch.Tensor, z_var: torch.Tensor, bounds: torch.Tensor
+) -> LogNormalVariance:
+    """The variance field of log-variances `z` (their own noise `z_var`): fitted only if they vary."""
+    if len(z) < 2 or float(z.std()) < CONSTANT_LOG_VARIANCE_SD:
+        return LogNormalVariance(None, max(math.exp(float(z.mean())), MIN_VARIANCE))
+    return LogNormalVariance(log_variance_gp(x, z, z_var, bounds))
 
 
 KNOWN_NOISE_FIT_EVERY_UP_TO = 100  # a log-variance fit on <= 100 points costs ~0.1 s: every size,
@@ -94,7 +104,7 @@ class KnownNoise:
 
     name: str = "known"
     _data: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = field(default=None, repr=False)
-    _model: SingleTaskGP | None = field(default=None, repr=False)
+    _model: LogNormalVariance | None = field(default=None, repr=False)
 
     def fit(
         self, x: torch.Tensor, y: torch.Tensor, reported: torch.Tensor, bounds: torch.Tensor
@@ -109,13 +119,12 @@ class KnownNoise:
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         if self._data is None:
             raise RuntimeError("KnownNoise.predict before fit")
-        train_x, variances, bounds = self._data
-        constant = constant_log_variance(variances.log())
-        if constant is not None:
-            return torch.full((len(x), 1), math.exp(constant), dtype=torch.float64)
         if self._model is None:
-            self._model = log_variance_gp(train_x, variances.log(), torch.full_like(variances, 0.01), bounds)
-        return predict_exp(self._model, x)
+            train_x, variances, bounds = self._data
+            self._model = log_normal_variance(
+                train_x, variances.log(), torch.full_like(variances, 0.01), bounds
+            )
+        return self._model.predict(x)
 
 
 @dataclass
@@ -191,9 +200,7 @@ class CountingNoise:
     name: str = "counting"
     phi: float = 1.0
     s0: float = 0.0
-    _reported_model: SingleTaskGP | None = field(default=None, repr=False)
-    _reported_constant: float | None = field(default=None, repr=False)
-    _fitted: bool = field(default=False, repr=False)
+    _reported: LogNormalVariance | None = field(default=None, repr=False)
 
     def _map(self, residual: torch.Tensor, latent: torch.Tensor, v: torch.Tensor, scale: float) -> None:
         def model() -> None:
@@ -232,21 +239,13 @@ class CountingNoise:
             residual, latent = loo_residuals(outcome)
             self._map(residual.squeeze(-1), latent.squeeze(-1), reported.squeeze(-1), scale)
             variances = (self.phi * reported + self.s0**2).clamp_min(MIN_VARIANCE)
-        self._reported_constant = constant_log_variance(reported.log())
-        if self._reported_constant is None:
-            self._reported_model = log_variance_gp(x, reported.log(), torch.full_like(reported, 0.01), bounds)
-        self._fitted = True
+        self._reported = log_normal_variance(x, reported.log(), torch.full_like(reported, 0.01), bounds)
         return variances
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
-        if not self._fitted:
+        if self._reported is None:
             raise RuntimeError("CountingNoise.predict before fit")
-        if self._reported_constant is not None:
-            reported = torch.full((len(x), 1), math.exp(self._reported_constant), dtype=torch.float64)
-        else:
-            assert self._reported_model is not None
-            reported = predict_exp(self._reported_model, x)
-        return self.phi * reported + self.s0**2
+        return self.phi * self._reported.predict(x) + self.s0**2
 
     def count_time_for(self, target_sd: float, variance_at_1s: float) -> float | None:
         """Count time giving `target_sd` when 1 s gives `variance_at_1s` (v scales as 1/t);

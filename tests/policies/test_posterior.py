@@ -49,9 +49,9 @@ def test_known_noise_predicts_its_log_normal_mean_over_blocks_of_spots():
     noise.fit(x, torch.zeros(40, 1), reported.unsqueeze(-1), space.free_bounds())
     _, spots = points(2500, 11)
     predicted = noise.predict(spots).reshape(-1)
-    assert noise._model is not None
+    assert noise._model is not None and noise._model.model is not None
     with torch.no_grad():
-        joint = noise._model.posterior(spots)
+        joint = noise._model.model.posterior(spots)
         expected = torch.exp(joint.mean + 0.5 * joint.variance).reshape(-1)
     torch.testing.assert_close(predicted, expected, rtol=1e-9, atol=0)
     low, high = predicted[spots[:, 0] < 0.2], predicted[spots[:, 0] > 0.8]
