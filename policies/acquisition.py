@@ -9,13 +9,17 @@ Two rules, each named in the proposal's `why`:
   already below the noise sd tells the model nothing a replicate would not; it is replaced unless
   the campaign asks for replicates;
 - a collapse: when the best log-acquisition falls below `collapse_floor` (expected improvement
-  under `COLLAPSE_FRACTION` of the objective's spread), the next proposal is a Thompson sample.
+  under `COLLAPSE_FRACTION` of the objective's spread), the next proposal is, in turn, the point
+  the model knows least among those that could still beat what is known (after an odd number of
+  measurements) and a Thompson sample (after an even number, and in the continuous space whenever
+  no point could), in the continuous space as among spots (`cost_aware`).
 
-The replacement is a Thompson sample (one joint posterior draw over a space-filling pool and the
-neighbourhoods of the best measured points, argmax; for several objectives "best" and the draw's
-score are one random augmented Chebyshev scalarisation), with repeats and pending points removed
-from the pool: it explores where the model still allows something better, instead of wherever the
-variance is largest.
+The repeat's replacement, and every other collapse's, is a Thompson sample (one joint posterior
+draw over a space-filling pool and the neighbourhoods of the best measured points, argmax; for
+several objectives "best" and the draw's score are one random augmented Chebyshev scalarisation),
+with repeats and pending points removed from the pool: it explores where the model still allows
+something better, instead of wherever the variance is largest. The least-known point is taken from
+the same pool; a confident model's draws all peak next to the incumbent, and it does not.
 """
 
 import math

@@ -28,7 +28,6 @@ from policies.acquisition import (
     acquisition_values,
     chebyshev,
     chebyshev_weights,
-    collapse_floor,
     near,
     thompson_choice,
     thompson_pool,
@@ -270,14 +269,19 @@ class BayesianPolicy(CostAwareChoice):
 
     def _stagnation(self, free: torch.Tensor, value: float | None) -> str:
         """Why this model-based choice should not be measured ('' when it should)."""
-        if value is not None and value < collapse_floor(self._model_values[:, : len(self.objectives)]):
+        if self._collapsed(value):
             return f"acquisition collapsed (log value {value:.1f} below the floor)"
         if not self.allow_repeats and bool(self._repeats(free.view(1, -1))[0]):
             return "a measured condition the model already knows to within its noise"
         return ""
 
     def _unstick(self, proposal: Proposal, pending: list[np.ndarray]) -> Proposal:
-        """A Thompson sample instead of a proposal the stagnation rules refuse."""
+        """Instead of a proposal the stagnation rules refuse: a Thompson sample, or, when the
+        acquisition collapsed after an odd number of measurements, the point of the pool the model
+        knows least among those that could still beat what is known, as among spots
+        (`_collapsed_spot`). Unlike among spots, when no point of the pool could, the draw: the pool
+        stands for the whole space, so its least-known point would be one the model's own optimistic
+        bound rules out (measured on ternary-magnet: the far corners, at every other measurement)."""
         free = torch.tensor(self.space.to_free(self.space.as_point(proposal.condition)[None, :]))
         why = self._stagnation(free[0], proposal.acquisition_value)
         if not why:
@@ -307,13 +311,22 @@ class BayesianPolicy(CostAwareChoice):
         if not bool(keep.any()):
             return proposal
         pool = pool[keep]
-        index = thompson_choice(self.model, pool, m, self._constraint_callables(), seed, weights)
+        least, could = (
+            self._least_known(pool)
+            if self._collapsed(proposal.acquisition_value) and len(self._values) % 2
+            else (-1, False)
+        )
+        if could:
+            index, generator, said = least, "largest-sd", "the point the model knows least"
+        else:
+            index = thompson_choice(self.model, pool, m, self._constraint_callables(), seed, weights)
+            generator, said = "thompson", "Thompson sample"
         with torch.no_grad():
             value = float(self.acquisition(None, seed)(pool[index].view(1, 1, -1)))
         self.n_asked -= 1  # the refused proposal's number is reused
         x_new = self.space.project(self.space.from_free(pool[index].view(1, -1).numpy()))[0]
         chosen = self._proposal(x_new, "explore", value)
-        return replace(chosen, generator="thompson", why=f"Thompson sample: {why}")
+        return replace(chosen, generator=generator, why=f"{said}: {why}")
 
     def _constraint_callables(self) -> list:
         callables = []

@@ -119,18 +119,28 @@ class CostAwareChoice:
         best is. Measured (BENCHMARKS.md, "The least-known spot among plausible ones"): on the
         Fe-Ga-Pd pool at 20 measurements Ax and BayBE no longer win a seed (were 2 each); on the
         generic tables level, and the narrow peak of two-bumps-2d still found in 8 of 10 seeds."""
+        least, _ = self._least_known(self._free(self.candidates.compositions[fresh]))
+        index = int(fresh[least])
+        return self._replacement_spot(index, acqf, "largest-sd", f"the spot the model knows least: {why}")
+
+    def _least_known(self, free: torch.Tensor) -> tuple[int, bool]:
+        """Index of the point of `free` (free coordinates) the model knows least among those that
+        could still beat what is known (among all when none could), and whether any could."""
         m = len(self.objectives)
-        free = self._free(self.candidates.compositions[fresh])
         spread = np.ptp(self._model_values[:, :m], axis=0)
         spread = torch.as_tensor(np.where(spread > 0, spread, 1.0), dtype=torch.float64)
         mean, variance = marginals(self.model, free)
         sd = variance[:, :m].clamp_min(0).sqrt()
         unknown = (sd / spread).sum(-1)
         plausible = self._plausible(mean[:, :m] + OPTIMISM_SD * sd)
-        if bool(plausible.any()):
+        could = bool(plausible.any())
+        if could:
             unknown = torch.where(plausible, unknown, torch.full_like(unknown, -torch.inf))
-        index = int(fresh[int(torch.argmax(unknown))])
-        return self._replacement_spot(index, acqf, "largest-sd", f"the spot the model knows least: {why}")
+        return int(torch.argmax(unknown)), could
+
+    def _collapsed(self, value: float | None) -> bool:
+        """Whether a best log-acquisition says there is nothing left to gain (`collapse_floor`)."""
+        return value is not None and value < collapse_floor(self._model_values[:, : len(self.objectives)])
 
     def _plausible(self, optimistic: torch.Tensor) -> torch.Tensor:
         """Points whose optimistic bound (model space, maximised) beats what is known: for one
@@ -174,8 +184,7 @@ class CostAwareChoice:
             if library_score > spot_score or not len(spots):
                 return replace(continuous, reason="new library", cost_s=self.costs.library_s)
             self.n_asked -= 1  # the continuous optimum is not proposed: reuse its number
-        floor = collapse_floor(self._model_values[:, : len(self.objectives)])
-        if value < floor and len(fresh) > 1:
+        if self._collapsed(value) and len(fresh) > 1:
             return self._collapsed_spot(
                 fresh, f"acquisition collapsed (log value {value:.1f} below the floor)", acqf
             )

@@ -13,6 +13,7 @@ from tests.policies.measured import Measured
 BOUNDS = {"A": [0.0, 1.0], "B": [0.0, 1.0], "C": [0.0, 1.0]}
 CORNER = {"A": 1.0, "B": 0.0, "C": 0.0}
 NOISE_SD = 0.03
+ONLY_SPOTS = Costs(spot_s=1.0, library_s=math.inf)  # a measured pool: nothing new can be made
 
 
 def told_policy(allow_repeats: bool, costs: Costs | None = None) -> BayesianPolicy:
@@ -128,7 +129,7 @@ def collapsed_pool_policy(extra: int) -> tuple[BayesianPolicy, np.ndarray, np.nd
     lattice = np.array([[i / 10, j / 10, 1 - i / 10 - j / 10] for i in range(11) for j in range(11 - i)])
     measured, offered = lattice[lattice[:, 2] <= 0.5], lattice[lattice[:, 2] > 0.5]
     policy = BayesianPolicy(
-        space, [Objective("y")], {"count_time_s": 1.0}, seed=3, n_sobol=2, costs=Costs(1.0, math.inf)
+        space, [Objective("y")], {"count_time_s": 1.0}, seed=3, n_sobol=2, costs=ONLY_SPOTS
     )
     for p in [*measured, *measured[:extra]]:
         peak = math.exp(-((p[0] - 0.7) ** 2 + (p[1] - 0.2) ** 2) / 0.08)
@@ -155,26 +156,67 @@ def test_among_fixed_spots_a_collapsed_acquisition_measures_in_turn_the_least_kn
     assert proposal.why.startswith("Thompson sample among the spots: acquisition collapsed")
 
 
+def peak_unmeasured_policy(costs: Costs | None) -> tuple[BayesianPolicy, np.ndarray, np.ndarray]:
+    """`collapsed_pool_policy`'s half lattice without the broad peak's own point: the peak's point
+    and the C side are unmeasured (50 measured)."""
+    space = DesignSpace.from_bounds(BOUNDS)
+    lattice = np.array([[i / 10, j / 10, 1 - i / 10 - j / 10] for i in range(11) for j in range(11 - i)])
+    top = np.all(np.isclose(lattice, [0.7, 0.2, 0.1]), axis=1)
+    measured, unmeasured = lattice[(lattice[:, 2] <= 0.5) & ~top], lattice[top | (lattice[:, 2] > 0.5)]
+    policy = BayesianPolicy(space, [Objective("y")], {"count_time_s": 1.0}, seed=3, n_sobol=2, costs=costs)
+    for p in measured:
+        peak = math.exp(-((p[0] - 0.7) ** 2 + (p[1] - 0.2) ** 2) / 0.08)
+        policy.tell([Measured(space.as_dict(p), {"y": peak}, {"y": 1e-8})])
+    return policy, measured, unmeasured
+
+
+def test_in_the_continuous_space_a_collapsed_acquisition_measures_in_turn_the_least_known_point_and_a_draw(
+    monkeypatch,
+):
+    """As among spots: a confident model's Thompson draws peak next to the incumbent (measured on
+    quaternary-hetero: 85 of 100 measurements at the Co corner's plateau, the broad optimum never
+    seen), so every other collapse measures the point of the pool it knows least among those that
+    could beat the best. When none could, a draw (among spots: the least known of all). A repeat
+    is replaced by a draw."""
+    import policies.bayesian as bayesian
+
+    policy, measured, unmeasured = peak_unmeasured_policy(costs=None)
+    policy.tell([Measured(policy.space.as_dict(measured[0]), {"y": 0.0}, {"y": 1e-8})])  # 51: odd
+    top = np.all(np.isclose(unmeasured, [0.7, 0.2, 0.1]), axis=1)
+    pools = {"all": unmeasured, "C side": unmeasured[~top]}
+    (raw,) = policy._optimise(1, [])
+    collapsed = bayesian.replace(raw, acquisition_value=-1e6)  # far below any floor
+    chosen = {}
+    for name, pool in pools.items():
+        free = torch.tensor(policy.space.to_free(pool), dtype=torch.float64)
+        monkeypatch.setattr(bayesian, "thompson_pool", lambda *a, f=free: f.clone())
+        chosen[name] = policy._unstick(collapsed, [])
+    assert chosen["all"].generator == "largest-sd" and chosen["all"].reason == "explore"
+    assert chosen["all"].why.startswith("the point the model knows least: acquisition collapsed")
+    assert np.allclose(policy.space.as_point(chosen["all"].condition), [0.7, 0.2, 0.1], atol=1e-9)
+    # the C side is what the model knows least, but none of it could beat the best: a draw
+    assert chosen["C side"].generator == "thompson"
+    assert chosen["C side"].why.startswith("Thompson sample: acquisition collapsed")
+    repeat = bayesian.replace(raw, condition=policy.space.as_dict(measured[0]), acquisition_value=0.0)
+    monkeypatch.setattr(policy, "_stagnation", lambda free, value: "a measured condition")
+    assert policy._unstick(repeat, []).generator == "thompson"  # not a collapse: a draw
+    policy.tell([Measured(policy.space.as_dict(measured[1]), {"y": 0.0}, {"y": 1e-8})])  # 52: even
+    monkeypatch.setattr(bayesian, "thompson_pool", lambda *a: torch.tensor(policy.space.to_free(unmeasured)))
+    assert policy._unstick(collapsed, []).generator == "thompson"
+
+
 def test_the_least_known_spot_is_one_that_could_still_beat_the_incumbent():
     """The broad peak's own spot left unmeasured and offered beside the C side: the C corner is
     what the model knows least, but even its mean + 2 sd is far below the best measured; the
     peak's spot could beat it, so the least-known choice takes that one. (With no such spot, the
     test above: the C corner.)"""
-    space = DesignSpace.from_bounds(BOUNDS)
-    lattice = np.array([[i / 10, j / 10, 1 - i / 10 - j / 10] for i in range(11) for j in range(11 - i)])
-    top = np.all(np.isclose(lattice, [0.7, 0.2, 0.1]), axis=1)
-    measured, offered = lattice[(lattice[:, 2] <= 0.5) & ~top], lattice[top | (lattice[:, 2] > 0.5)]
-    policy = BayesianPolicy(
-        space, [Objective("y")], {"count_time_s": 1.0}, seed=3, n_sobol=2, costs=Costs(1.0, math.inf)
-    )
-    for p in measured:
-        peak = math.exp(-((p[0] - 0.7) ** 2 + (p[1] - 0.2) ** 2) / 0.08)
-        policy.tell([Measured(space.as_dict(p), {"y": peak}, {"y": 1e-8})])
+    policy, measured, offered = peak_unmeasured_policy(costs=ONLY_SPOTS)
+    top = np.all(np.isclose(offered, [0.7, 0.2, 0.1]), axis=1)
     policy.set_candidates(CandidateSet(tuple(f"s{i}" for i in range(len(offered))), offered))
     seen = policy.predict(offered)["y"]
     best = float(policy.predict(measured)["y"].mean.max())
     could_beat = seen.mean + 2 * seen.sd > best
-    assert could_beat.tolist() == top[top | (lattice[:, 2] > 0.5)].tolist()  # the peak's spot only
+    assert could_beat.tolist() == top.tolist()  # the peak's spot only
     assert not could_beat[int(np.argmax(seen.sd))]  # the least known overall could not
     proposal = policy._least_known_spot(np.arange(len(offered)), "test", policy.acquisition(None, 0))
     assert proposal.generator == "largest-sd"
