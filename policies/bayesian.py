@@ -311,11 +311,9 @@ class BayesianPolicy(CostAwareChoice):
         if not bool(keep.any()):
             return proposal
         pool = pool[keep]
-        least, could = (
-            self._least_known(pool)
-            if self._collapsed(proposal.acquisition_value) and len(self._values) % 2
-            else (-1, False)
-        )
+        least, could = 0, False
+        if self._collapsed(proposal.acquisition_value) and self._least_knowns_turn():
+            least, could = self._least_known(pool)
         if could:
             index, generator, said = least, "largest-sd", "the point the model knows least"
         else:

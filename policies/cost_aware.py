@@ -106,9 +106,14 @@ class CostAwareChoice:
         least-known spot alone found it (3 of 10 never) but measured a third to a half as many of
         the top 5 % as Thompson on five of eight tables. In turn: 2 of 10 never, and the top 5 % kept
         (BENCHMARKS.md, "Pool replay suite")."""
-        if len(self._values) % 2:
+        if self._least_knowns_turn():
             return self._least_known_spot(fresh, why, acqf)
         return self._thompson_spot(fresh, why, acqf)
+
+    def _least_knowns_turn(self) -> bool:
+        """Whose turn a collapse is, among spots and in the continuous space alike: the least-known
+        point's after an odd number of measurements, a Thompson sample's after an even number."""
+        return len(self._values) % 2 == 1
 
     def _least_known_spot(self, fresh: np.ndarray, why: str, acqf: AcquisitionFunction) -> Proposal:
         """The spot on offer whose objectives the model knows least (the largest posterior sd, each
