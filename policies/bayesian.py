@@ -6,7 +6,7 @@ import hashlib
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -21,17 +21,7 @@ from botorch.optim import optimize_acqf
 from botorch.optim.initializers import initialize_q_batch
 from botorch.sampling import SobolQMCNormalSampler
 
-from policies.acquisition import (
-    N_LOCAL_CENTRES,
-    CompositionPrior,
-    PriorWeightedAcquisition,
-    acquisition_values,
-    chebyshev,
-    chebyshev_weights,
-    near,
-    thompson_choice,
-    thompson_pool,
-)
+from policies.acquisition import CompositionPrior, PriorWeightedAcquisition, acquisition_values
 from policies.cost_aware import CostAwareChoice
 from policies.count_time import CountTimeRule, count_time, rate_model
 from policies.noise import KnownNoise, LogNormalVariance, NoiseModel
@@ -40,6 +30,7 @@ from policies.posterior import marginals, posterior_mean
 from policies.proposal import CandidateSet, Costs, MeasuredCondition, ModelUpdate, Proposal
 from policies.sobol import SobolSampler
 from policies.space import DesignSpace
+from policies.stagnation import StagnationRules
 from policies.surrogate import OutcomeSurrogates
 
 
@@ -82,7 +73,7 @@ def initial_design_size(space: DesignSpace) -> int:
     return max(2, int(((bounds[1] - bounds[0]) > 1e-9).sum()) + 1)
 
 
-class BayesianPolicy(CostAwareChoice):
+class BayesianPolicy(CostAwareChoice, StagnationRules):
     """The decision-maker of a campaign. Fits on `tell`, proposes on `ask`, checkpoints exactly."""
 
     name = "bayesian"
@@ -238,93 +229,6 @@ class BayesianPolicy(CostAwareChoice):
                     proposals.append(chosen)
                     pending_x.append(self.space.as_point(chosen.condition))
         return proposals
-
-    def _noise_sd(self, free: torch.Tensor) -> torch.Tensor:
-        """Predicted noise sd of each objective (model units, floor included): (n, m)."""
-        mean: np.ndarray | None = None  # for a warp's slope only
-        columns = []
-        for i, name in enumerate(self.outcomes[: len(self.objectives)]):
-            fitted = self.surrogates.current[name]
-            with torch.no_grad():
-                raw = self.noise[name].predict(free).reshape(-1)
-            if fitted.warp.kind != "identity":
-                mean = self._posterior_mean(free).numpy() if mean is None else mean
-                slope = fitted.warp.derivative(fitted.warp.inverse(fitted.sign * mean[:, i]))
-                raw = raw * torch.tensor(slope**2)
-            columns.append((raw + fitted.floor_variance()).sqrt())
-        return torch.stack(columns, -1)
-
-    def _repeats(self, free: torch.Tensor, variance: torch.Tensor | None = None) -> torch.Tensor:
-        """Points within the repeat radius of a measured condition where the model already knows
-        every objective better than one more reading would tell it. `variance`: the posterior's
-        at `free`, when already computed."""
-        assert self.model is not None
-        repeats = near(self.space, free, self._training_x())
-        if bool(repeats.any()):  # the posterior only where a measured condition is near
-            close = free[repeats]
-            close_variance = marginals(self.model, close)[1] if variance is None else variance[repeats]
-            sd = close_variance[:, : len(self.objectives)].clamp_min(0).sqrt()
-            repeats[repeats.clone()] = (sd < self._noise_sd(close)).all(-1)
-        return repeats
-
-    def _stagnation(self, free: torch.Tensor, value: float | None) -> str:
-        """Why this model-based choice should not be measured ('' when it should)."""
-        if self._collapsed(value):
-            return f"acquisition collapsed (log value {value:.1f} below the floor)"
-        if not self.allow_repeats and bool(self._repeats(free.view(1, -1))[0]):
-            return "a measured condition the model already knows to within its noise"
-        return ""
-
-    def _unstick(self, proposal: Proposal, pending: list[np.ndarray]) -> Proposal:
-        """Instead of a proposal the stagnation rules refuse: a Thompson sample, or, when the
-        acquisition collapsed after an odd number of measurements, the point of the pool the model
-        knows least among those that could still beat what is known, as among spots
-        (`_collapsed_spot`). Unlike among spots, when no point of the pool could, the draw: the pool
-        stands for the whole space, so its least-known point would be one the model's own optimistic
-        bound rules out (measured on ternary-magnet: the far corners, at every other measurement)."""
-        free = torch.tensor(self.space.to_free(self.space.as_point(proposal.condition)[None, :]))
-        why = self._stagnation(free[0], proposal.acquisition_value)
-        if not why:
-            return proposal
-        seed = self._step_seed("thompson")
-        x = self._training_x()
-        m = len(self.objectives)
-        # several objectives: the draw is judged by one random scalarisation, and the pool's
-        # neighbourhoods surround the measured points best under it, not the best of the first
-        # objective alone (measured on the oxide at 100: 7 / 3 seeds against that, BENCHMARKS.md)
-        weights = chebyshev_weights(m, seed) if m > 1 else None
-        mean = self._posterior_mean(x)[:, :m]
-        best_first = mean[:, 0] if weights is None else chebyshev(mean, weights)
-        centres = x[torch.argsort(best_first, descending=True)[:N_LOCAL_CENTRES]]
-        pool = thompson_pool(self.space, SobolSampler(self.space, seed).draw, centres, seed)
-        blocked = (
-            near(self.space, pool, torch.tensor(self.space.to_free(np.array(pending)))) if pending else None
-        )
-        keep = ~self._repeats(pool) if not self.allow_repeats else torch.ones(len(pool), dtype=torch.bool)
-        if blocked is not None:
-            keep &= ~blocked
-        if self.prior is not None:  # the expert's weight as an acceptance probability; 0 vetoes
-            compositions = self.space.compositions(self.space.from_free(pool.numpy()))
-            acceptance = np.asarray(np.clip(self.prior(compositions), 0, 1)).reshape(-1)
-            accepted = np.random.default_rng(seed).random(len(pool)) < acceptance
-            keep &= torch.as_tensor(accepted)
-        if not bool(keep.any()):
-            return proposal
-        pool = pool[keep]
-        least, could = 0, False
-        if self._collapsed(proposal.acquisition_value) and self._least_knowns_turn():
-            least, could = self._least_known(pool)
-        if could:
-            index, generator, said = least, "largest-sd", "the point the model knows least"
-        else:
-            index = thompson_choice(self.model, pool, m, self._constraint_callables(), seed, weights)
-            generator, said = "thompson", "Thompson sample"
-        with torch.no_grad():
-            value = float(self.acquisition(None, seed)(pool[index].view(1, 1, -1)))
-        self.n_asked -= 1  # the refused proposal's number is reused
-        x_new = self.space.project(self.space.from_free(pool[index].view(1, -1).numpy()))[0]
-        chosen = self._proposal(x_new, "explore", value)
-        return replace(chosen, generator=generator, why=f"{said}: {why}")
 
     def _constraint_callables(self) -> list:
         callables = []

@@ -8,17 +8,12 @@ import numpy as np
 import torch
 from botorch.acquisition import AcquisitionFunction
 from botorch.acquisition.analytic import _log_ei_helper  # BoTorch's stable log(phi(u) + u Phi(u))
-from botorch.utils.multi_objective.box_decompositions.non_dominated import FastNondominatedPartitioning
 
-from policies.acquisition import (
-    THOMPSON_POOL,
-    acquisition_values,
-    collapse_floor,
-    thompson_choice,
-)
+from policies.acquisition import acquisition_values
 from policies.posterior import marginals
 from policies.proposal import CandidateSet, Proposal
 from policies.sobol import SobolSampler
+from policies.stagnation import OPTIMISM_SD, THOMPSON_POOL, thompson_choice
 
 # up to this many spots on offer, the MC acquisition values every one: the screen is for speed among
 # thousands, and on the Fe-Ga-Pd pool (278 rows) it hid the acquisition's best spot (log value -6.1
@@ -26,7 +21,6 @@ from policies.sobol import SobolSampler
 SCORE_ALL_UP_TO = 512
 SCREEN_KEEP = 64  # candidates scored by the MC acquisition after the cheap screen (measured: 32 lost nothing)
 LIBRARY_POOL = 512  # space-filling compositions that stand in for "any new library" before optimising
-OPTIMISM_SD = 2.0  # an optimistic bound: the posterior mean plus this many sd
 LOCAL_GAIN = 1.5  # log-acquisition a local optimiser may add to the pool's best (measured up to 0.8)
 
 
@@ -110,11 +104,6 @@ class CostAwareChoice:
             return self._least_known_spot(fresh, why, acqf)
         return self._thompson_spot(fresh, why, acqf)
 
-    def _least_knowns_turn(self) -> bool:
-        """Whose turn a collapse is, among spots and in the continuous space alike: the least-known
-        point's after an odd number of measurements, a Thompson sample's after an even number."""
-        return len(self._values) % 2 == 1
-
     def _least_known_spot(self, fresh: np.ndarray, why: str, acqf: AcquisitionFunction) -> Proposal:
         """The spot on offer whose objectives the model knows least (the largest posterior sd, each
         objective's in units of its observed spread, summed), among the spots that could still beat
@@ -127,33 +116,6 @@ class CostAwareChoice:
         least, _ = self._least_known(self._free(self.candidates.compositions[fresh]))
         index = int(fresh[least])
         return self._replacement_spot(index, acqf, "largest-sd", f"the spot the model knows least: {why}")
-
-    def _least_known(self, free: torch.Tensor) -> tuple[int, bool]:
-        """Index of the point of `free` (free coordinates) the model knows least among those that
-        could still beat what is known (among all when none could), and whether any could."""
-        m = len(self.objectives)
-        spread = np.ptp(self._model_values[:, :m], axis=0)
-        spread = torch.as_tensor(np.where(spread > 0, spread, 1.0), dtype=torch.float64)
-        mean, variance = marginals(self.model, free)
-        sd = variance[:, :m].clamp_min(0).sqrt()
-        unknown = (sd / spread).sum(-1)
-        plausible = self._plausible(mean[:, :m] + OPTIMISM_SD * sd)
-        could = bool(plausible.any())
-        if could:
-            unknown = torch.where(plausible, unknown, torch.full_like(unknown, -torch.inf))
-        return int(torch.argmax(unknown)), could
-
-    def _collapsed(self, value: float | None) -> bool:
-        """Whether a best log-acquisition says there is nothing left to gain (`collapse_floor`)."""
-        return value is not None and value < collapse_floor(self._model_values[:, : len(self.objectives)])
-
-    def _plausible(self, optimistic: torch.Tensor) -> torch.Tensor:
-        """Points whose optimistic bound (model space, maximised) beats what is known: for one
-        objective the best posterior mean of the measured conditions, for several the observed
-        front (some hypervolume added)."""
-        if optimistic.shape[-1] == 1:
-            return optimistic[:, 0] > self._measured_mean()[:, 0].max()
-        return self._improvement(optimistic) > 0
 
     def _cost_aware_choice(
         self, pending: list[np.ndarray], spots: np.ndarray, pool: torch.Tensor, fresh: np.ndarray
@@ -236,12 +198,3 @@ class CostAwareChoice:
             for score in scores
         ]
         return torch.unique(torch.cat(chosen))
-
-    def _improvement(self, points: torch.Tensor) -> torch.Tensor:
-        """Hypervolume each point would add to the observed front (model space, maximised)."""
-        m = len(self.objectives)
-        observed = torch.tensor(self._model_values[:, :m], dtype=torch.float64)
-        reference = torch.tensor(self.signed_reference_point(), dtype=torch.float64)
-        cells = FastNondominatedPartitioning(ref_point=reference, Y=observed).get_hypercell_bounds()
-        extent = (torch.minimum(points.unsqueeze(-2), cells[1]) - cells[0]).clamp_min(0)
-        return extent.prod(-1).sum(-1)

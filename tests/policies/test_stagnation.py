@@ -1,13 +1,14 @@
 """No stagnation: a confident model does not spend measurements on what it already knows."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
 from policies import BayesianPolicy, CandidateSet, Costs, DesignSpace, Objective, SobolPolicy
-from policies.acquisition import COLLAPSE_FRACTION, REPEAT_RADIUS, collapse_floor
+from policies.stagnation import COLLAPSE_FRACTION, REPEAT_RADIUS, collapse_floor
 from tests.policies.measured import Measured
 
 BOUNDS = {"A": [0.0, 1.0], "B": [0.0, 1.0], "C": [0.0, 1.0]}
@@ -107,7 +108,7 @@ def test_the_repeat_rule_among_spots_reads_each_spots_own_posterior(monkeypatch,
 
 
 def test_near_uses_the_max_norm_radius_in_normalised_free_coordinates():
-    from policies.acquisition import near, unit_free
+    from policies.stagnation import near, unit_free
 
     space = DesignSpace.from_bounds({"Fe": [0.0, 1.0], "Co": [0.0, 1.0], "Ni": [0.0, 1.0]})
     measured = torch.tensor(space.to_free(np.array([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2]])), dtype=torch.float64)
@@ -178,18 +179,18 @@ def test_in_the_continuous_space_a_collapsed_acquisition_measures_in_turn_the_le
     seen), so every other collapse measures the point of the pool it knows least among those that
     could beat the best. When none could, a draw (among spots: the least known of all). A repeat
     is replaced by a draw."""
-    import policies.bayesian as bayesian
+    import policies.stagnation as stagnation
 
     policy, measured, unmeasured = peak_unmeasured_policy(costs=None)
     policy.tell([Measured(policy.space.as_dict(measured[0]), {"y": 0.0}, {"y": 1e-8})])  # 51: odd
     top = np.all(np.isclose(unmeasured, [0.7, 0.2, 0.1]), axis=1)
     pools = {"all": unmeasured, "C side": unmeasured[~top]}
     (raw,) = policy._optimise(1, [])
-    collapsed = bayesian.replace(raw, acquisition_value=-1e6)  # far below any floor
+    collapsed = replace(raw, acquisition_value=-1e6)  # far below any floor
     chosen = {}
     for name, pool in pools.items():
         free = torch.tensor(policy.space.to_free(pool), dtype=torch.float64)
-        monkeypatch.setattr(bayesian, "thompson_pool", lambda *a, f=free: f.clone())
+        monkeypatch.setattr(stagnation, "thompson_pool", lambda *a, f=free: f.clone())
         chosen[name] = policy._unstick(collapsed, [])
     assert chosen["all"].generator == "largest-sd" and chosen["all"].reason == "explore"
     assert chosen["all"].why.startswith("the point the model knows least: acquisition collapsed")
@@ -197,11 +198,12 @@ def test_in_the_continuous_space_a_collapsed_acquisition_measures_in_turn_the_le
     # the C side is what the model knows least, but none of it could beat the best: a draw
     assert chosen["C side"].generator == "thompson"
     assert chosen["C side"].why.startswith("Thompson sample: acquisition collapsed")
-    repeat = bayesian.replace(raw, condition=policy.space.as_dict(measured[0]), acquisition_value=0.0)
+    repeat = replace(raw, condition=policy.space.as_dict(measured[0]), acquisition_value=0.0)
     monkeypatch.setattr(policy, "_stagnation", lambda free, value: "a measured condition")
     assert policy._unstick(repeat, []).generator == "thompson"  # not a collapse: a draw
     policy.tell([Measured(policy.space.as_dict(measured[1]), {"y": 0.0}, {"y": 1e-8})])  # 52: even
-    monkeypatch.setattr(bayesian, "thompson_pool", lambda *a: torch.tensor(policy.space.to_free(unmeasured)))
+    everywhere = torch.tensor(policy.space.to_free(unmeasured))
+    monkeypatch.setattr(stagnation, "thompson_pool", lambda *a: everywhere.clone())
     assert policy._unstick(collapsed, []).generator == "thompson"
 
 
@@ -240,7 +242,7 @@ def test_with_two_objectives_a_collapsed_draw_searches_around_the_points_best_un
     """The Thompson pool's neighbourhoods surround the measured points best under the draw's own
     scalarisation: with every weight on the second objective, its best point is a centre (the best
     of the first objective alone was always used before, whatever the weights)."""
-    import policies.bayesian as bayesian
+    import policies.stagnation as stagnation
 
     space = DesignSpace.from_bounds(BOUNDS)
     policy = BayesianPolicy(space, [Objective("u"), Objective("v")], {"count_time_s": 1.0}, seed=1, n_sobol=4)
@@ -253,12 +255,12 @@ def test_with_two_objectives_a_collapsed_draw_searches_around_the_points_best_un
     best_v, top_u = int(np.argmax(points[:, 1])), np.argsort(-points[:, 0])[:4]
     assert best_v not in top_u  # the situation: the best point in v is not among the best in u
     seen: list[torch.Tensor] = []
-    real_pool = bayesian.thompson_pool
-    monkeypatch.setattr(bayesian, "thompson_pool", lambda *a: seen.append(a[2]) or real_pool(*a))
+    real_pool = stagnation.thompson_pool
+    monkeypatch.setattr(stagnation, "thompson_pool", lambda *a: seen.append(a[2]) or real_pool(*a))
     (raw,) = policy._optimise(1, [])
-    collapsed = bayesian.replace(raw, acquisition_value=-1e6)  # far below any floor
+    collapsed = replace(raw, acquisition_value=-1e6)  # far below any floor
     for weights, best in (([0.0, 1.0], best_v), ([1.0, 0.0], int(top_u[0]))):
-        monkeypatch.setattr(bayesian, "chebyshev_weights", lambda m, seed, w=weights: torch.tensor(w))
+        monkeypatch.setattr(stagnation, "chebyshev_weights", lambda m, seed, w=weights: torch.tensor(w))
         proposal = policy._unstick(collapsed, [])
         assert proposal.generator == "thompson"
         assert any(torch.equal(centre, free[best]) for centre in seen[-1])
@@ -269,7 +271,7 @@ def test_with_two_objectives_and_an_experts_prior_a_collapsed_draw_keeps_to_what
 ):
     """The prior thins the Thompson pool and the draw is still scalarised by the step's own
     weights (the prior's per-point weights once took their name, and the draw crashed)."""
-    import policies.bayesian as bayesian
+    import policies.stagnation as stagnation
 
     space = DesignSpace.from_bounds(BOUNDS)
 
@@ -289,10 +291,10 @@ def test_with_two_objectives_and_an_experts_prior_a_collapsed_draw_keeps_to_what
             [Measured(space.as_dict(p), {"u": float(p[0]), "v": float(p[1])}, {"u": 1e-4, "v": 1e-4})]
         )
     (raw,) = policy._optimise(1, [])
-    collapsed = bayesian.replace(raw, acquisition_value=-1e6)  # far below any floor
+    collapsed = replace(raw, acquisition_value=-1e6)  # far below any floor
     drawn = {}
     for name, weights in (("u", [1.0, 0.0]), ("v", [0.0, 1.0])):
-        monkeypatch.setattr(bayesian, "chebyshev_weights", lambda m, seed, w=weights: torch.tensor(w))
+        monkeypatch.setattr(stagnation, "chebyshev_weights", lambda m, seed, w=weights: torch.tensor(w))
         proposal = policy._unstick(collapsed, [])
         assert proposal.generator == "thompson"
         drawn[name] = proposal.condition
