@@ -58,12 +58,14 @@ from peer_functions import (
     to_box,
 )
 from peer_results import ResultStore, fingerprint
+from peer_shortfalls import shortfalls, shortfalls_markdown
 from pool_replay_fe_ga_pd import DATA, write_fe_ga_pd_csv
 
 from orchestrator.campaign_scores import (
     acceleration_factor,
     enhancement_factor,
     found_fraction,
+    paired_outcomes,
     progress,
     top_set,
 )
@@ -340,13 +342,6 @@ class AgentRuns:
     distinct: np.ndarray | None = None  # (seeds, len(budgets)) different cells measured by each budget
 
 
-def paired_outcomes(junkan: np.ndarray, peer: np.ndarray) -> list[int]:
-    """Seeds where junkan's score is above, below and level with the peer's; level within float
-    rounding, since agents that measure the same corner differ only in the last digits."""
-    level = np.isclose(junkan, peer, rtol=1e-9, atol=0.0)
-    return [int(np.sum(~level & (junkan > peer))), int(np.sum(~level & (junkan < peer))), int(np.sum(level))]
-
-
 def summarise_agent(
     name: str,
     runs: AgentRuns,
@@ -372,6 +367,17 @@ def summarise_agent(
             }
         result["junkan_wins_losses_ties"] = {
             str(b): paired_outcomes(junkan[:, b - 1], runs.curves[:, b - 1]) for b in budgets
+        }
+        # the same seed by seed for EF's top 5 % found and AF's measurements to each level (fewer wins)
+        junkan_top = everyone["junkan"].top
+        result["junkan_top5_wins_losses_ties"] = {
+            str(b): paired_outcomes(junkan_top[:, i], runs.top[:, i]) for i, b in enumerate(budgets)
+        }
+        result["junkan_n_to_reach_wins_losses_ties"] = {
+            str(level): paired_outcomes(
+                -np.array([n_to_reach(c, level) for c in junkan], dtype=float), -np.array(n, dtype=float)
+            )
+            for level, n in n_reach.items()
         }
     if "random" in everyone and name != "random":
         random = everyone["random"]
@@ -537,6 +543,8 @@ def table_rows(problems: Mapping[str, dict], budgets: Sequence[int]) -> list[dic
     for problem, result in problems.items():
         for agent, r in result["agents"].items():
             af = r.get("af_vs_random", {}).get("0.9", {})
+            top5_paired = r.get("junkan_top5_wins_losses_ties", {})
+            reach_paired = r.get("junkan_n_to_reach_wins_losses_ties", {})
             for b in budgets:
                 score = r["score_at_budget"][str(b)]
                 ratio = r.get("ratio_junkan_over_peer", {}).get(str(b))
@@ -550,6 +558,8 @@ def table_rows(problems: Mapping[str, dict], budgets: Sequence[int]) -> list[dic
                         "score_p90": score["p90"],
                         "ratio_junkan_over_peer_median": ratio["median"] if ratio else None,
                         "junkan_wins_losses_ties": r.get("junkan_wins_losses_ties", {}).get(str(b)),
+                        "junkan_top5_wins_losses_ties": top5_paired.get(str(b)),
+                        "junkan_n_to_90_wins_losses_ties": reach_paired.get("0.9"),
                         "ef_vs_random": r.get("ef_vs_random", {}).get(str(b)),
                         "af90_vs_random": af.get("value"),
                         "af90_kind": af.get("kind"),
@@ -621,6 +631,13 @@ DEFINITIONS = {
     "for hartmann6 the boxes of side 0.1 of the function's box (by the value at their centre)",
     "ef_vs_random": "enhancement factor: the agent's median top-5 % fraction / random's at the same budget "
     "(None when random's median is 0)",
+    "junkan_top5_wins_losses_ties": "at each budget, the seeds where junkan measured more / less / as much "
+    "of the top 5 % as the peer",
+    "junkan_n_to_reach_wins_losses_ties": "per level, the seeds where junkan reached it in fewer / more / "
+    "as many measurements as the peer (never: budget + 1)",
+    "shortfalls": "where junkan is below issue 20's bar (paired median score >= 1 and seeds won >= lost "
+    "against every peer, AF90 and EF >= the best peer's), each with the one-sided sign test of junkan's "
+    "seeds won and lost on that figure against that peer (`benchmarks/peer_shortfalls.py`)",
     "distinct_conditions_at_budget": "median and p10-p90 across seeds of how many different conditions "
     "(cells of the 0.01 lattice, hartmann6's boxes of side 0.1, or pool rows) the first n measurements "
     "hold; n minus this is how many "
@@ -796,8 +813,11 @@ def main() -> None:
         "notes": notes,
         "problems": problems,
         "table": rows,
+        "shortfalls": shortfalls(rows) if "junkan" in args.agents else None,
     }
     table = markdown(rows)
+    if result["shortfalls"] is not None:
+        table += "\n\n" + shortfalls_markdown(result["shortfalls"])
     state = f"PARTIAL ({len(traces)} of {len(jobs)} campaigns)" if partial else "complete"
     print(f"{len(seeds)} seeds, budgets {args.budgets}, runtime {runtime:.0f} s, {state}", file=sys.stderr)
     if args.json:

@@ -1,12 +1,14 @@
 """Campaign scores, defined once for pool replay, the benchmarks and the dashboard: a campaign's
 progress (the best value so far, or the hypervolume of what it measured), the top 5 % of a set of
 conditions and how much of it a campaign found, and the acceleration (AF) and enhancement (EF,
-Rohr et al. 2020) factors against random. Values are signed: every objective maximised."""
+Rohr et al. 2020) factors against random, and two campaigns' scores compared seed by seed. Values
+are signed: every objective maximised."""
 
 import math
 from collections.abc import Iterable
 
 import numpy as np
+from scipy import stats
 
 from simulators import hypervolume, pareto_mask
 
@@ -65,3 +67,18 @@ def acceleration_factor(random_n: float, policy_n: float) -> float:
 def enhancement_factor(policy_found: float, random_found: float) -> float | None:
     """EF: the policy's share of the top set over random's at the same budget (None when random's is 0)."""
     return policy_found / random_found if random_found > 0 else None
+
+
+def paired_outcomes(ours: np.ndarray, theirs: np.ndarray) -> list[int]:
+    """Seeds (same world and noise stream) where our score is above, below and level with theirs;
+    level within float rounding, since agents that measure the same corner differ only in the last
+    digits."""
+    level = np.isclose(ours, theirs, rtol=1e-9, atol=0.0)
+    return [int(np.sum(~level & (ours > theirs))), int(np.sum(~level & (ours < theirs))), int(np.sum(level))]
+
+
+def sign_test_p(wins: int, losses: int) -> float:
+    """One-sided sign test, ties dropped: the chance of so few wins or fewer if neither side were
+    better. Small (say < 0.05): the other side's lead is more than the luck of the seeds."""
+    untied = wins + losses
+    return float(stats.binomtest(wins, untied, 0.5, alternative="less").pvalue) if untied else 1.0

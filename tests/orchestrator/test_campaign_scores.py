@@ -1,5 +1,7 @@
 """Campaign scores, one definition for pool replay, benchmarks and the dashboard."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -7,7 +9,9 @@ from orchestrator.campaign_scores import (
     acceleration_factor,
     enhancement_factor,
     found_fraction,
+    paired_outcomes,
     progress,
+    sign_test_p,
     top_set,
 )
 
@@ -36,3 +40,17 @@ def test_found_fraction_af_and_ef():
     assert acceleration_factor(30.0, 10.0) == 3.0
     assert enhancement_factor(0.6, 0.2) == pytest.approx(3.0)
     assert enhancement_factor(0.6, 0.0) is None
+
+
+def test_paired_outcomes_count_wins_losses_and_ties_within_rounding():
+    ours = np.array([0.9, 0.5, 0.7, 0.979, 1.0])
+    theirs = np.array([0.8, 0.6, 0.7, 0.979 * (1 + 1e-12), 0.99])
+    assert paired_outcomes(ours, theirs) == [2, 1, 2]  # a difference in the last digits is a tie
+
+
+def test_the_sign_test_says_how_unlikely_so_few_wins_are_if_neither_side_were_better():
+    assert sign_test_p(0, 5) == pytest.approx(1 / 32)  # five losses in five fair coin tosses
+    assert sign_test_p(6, 14) == pytest.approx(sum(math.comb(20, k) for k in range(7)) / 2**20)
+    assert sign_test_p(6, 14) > 0.05 > sign_test_p(5, 15)  # 6 of 20 can be luck, 5 of 20 hardly
+    assert sign_test_p(10, 10) > 0.5 and sign_test_p(14, 6) > 0.9  # level or ahead: no lead of theirs
+    assert sign_test_p(0, 0) == 1.0  # all tied: nothing to say
