@@ -12,7 +12,8 @@ from pathlib import Path
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, fowlkes_mallows_score
 
-from instruments.reduction.xrd_phase_mapping import load_fe_ga_pd, map_phases
+from instruments.recorded.fe_ga_pd import load_fe_ga_pd
+from instruments.reduction.xrd_phase_mapping import map_phases
 
 
 def main() -> None:

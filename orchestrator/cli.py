@@ -584,10 +584,10 @@ def _replay_pool(
         return
     out.print(
         f"{result['policy']} over {data}: {result['seeds']} seeds of {result['budget']} measurements\n"
-        f"measurements to the best condition (median): {result['n_to_best_median']} "
-        f"(random {result['random_n_to_best_median']}); AF {result['af_median']}\n"
-        f"top 5 % found by the budget: {result['top5_fraction_at_budget']} "
-        f"(random {result['random_top5_fraction_at_budget']}); EF {result['ef_at_budget']}",
+        f"measurements to the best condition (median): {result['n_to_best_median']:g} "
+        f"(random {result['random_n_to_best_median']:g}); AF {_factor(result['af_median'])}\n"
+        f"top 5 % found by the budget: {result['top5_fraction_at_budget']:.0%} "
+        f"(random {result['random_top5_fraction_at_budget']:.0%}); EF {_factor(result['ef_at_budget'])}",
         highlight=False,
         soft_wrap=True,
     )
@@ -595,6 +595,11 @@ def _replay_pool(
         out.print(f"note: {note}", highlight=False, soft_wrap=True)
     for store in result.get("stores") or []:
         out.print(f"store: {store} (junkan status / dashboard open it)", highlight=False, soft_wrap=True)
+
+
+def _factor(value: float | None) -> str:
+    """An AF or EF for reading: two decimals; none when random found nothing to compare with."""
+    return "-" if value is None else f"{value:.2f}"
 
 
 @app.command()

@@ -163,6 +163,12 @@ class _Measured:
 
 
 # -- loading --------------------------------------------------------------------------------------
+EVERY_CELL_A_NUMBER = (
+    "every input and objective needs a finite number in every row: remove or fill the rows without one "
+    "(a condition without a result cannot be replayed)"
+)
+
+
 def load_pool(data: Path | str, inputs: Sequence[str], objectives: Sequence[tuple[str, str]]) -> Pool:
     """Read a CSV or zarr table and group its rows into conditions (see the module docstring)."""
     data = Path(data)
@@ -188,7 +194,9 @@ def load_pool(data: Path | str, inputs: Sequence[str], objectives: Sequence[tupl
         bad = [n for n, v in zip(every, [*x[i], *y[i]], strict=True) if not math.isfinite(v)]
         if bad:
             shown = {n: float(columns[n][i]) for n in bad}
-            raise ValueError(f"{data}: {where(i)} has a non-finite value (NaN or inf) in {shown}")
+            raise ValueError(
+                f"{data}: {where(i)} has a non-finite value (NaN or inf) in {shown}; {EVERY_CELL_A_NUMBER}"
+            )
     _, first, inverse = np.unique(x, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
     order = np.argsort(first)  # conditions in order of their first row
@@ -215,7 +223,7 @@ def _csv_columns(path: Path, inputs: list[str], outputs: list[str]) -> tuple[dic
         table = load_table(path, inputs, outputs)
     except ValueError as exc:
         located = _unparsable_cell(path, [*inputs, *outputs])
-        raise ValueError(f"{exc}{located}") from None
+        raise ValueError(f"{exc}{located}; {EVERY_CELL_A_NUMBER}" if located else str(exc)) from None
     columns = {**table.conditions, **table.results}
     return {n: np.asarray(columns[n], dtype=float) for n in [*inputs, *outputs]}, (
         lambda i: f"data row {i + 1} (line {i + 2})"
@@ -388,6 +396,7 @@ def _campaign(pool: Pool, table: PoolTable, seed: int, budget: int, store: Path)
     from orchestrator.loop import CampaignLoop
     from orchestrator.recorded_campaign import pool_campaign_text
     from orchestrator.store import CAMPAIGN_FILE, CampaignStore
+    from orchestrator.warning_tally import warnings_counted
     from orchestrator.wiring import build_instrument, build_policy, instrument_costs
 
     text = pool_campaign_text(pool, table.data, seed, budget, OPTIMISER)
@@ -395,7 +404,8 @@ def _campaign(pool: Pool, table: PoolTable, seed: int, budget: int, store: Path)
     campaign_store = CampaignStore.create(store, spec, text)
     instrument = build_instrument(spec, seed)
     policy = build_policy(spec, seed, instrument_costs(instrument))
-    state = CampaignLoop(campaign_store, policy, instrument, LocalExecutor(instrument), seed=seed).run()
+    with warnings_counted(store):  # the model stack's numerical warnings to warnings.log, as `junkan run`
+        state = CampaignLoop(campaign_store, policy, instrument, LocalExecutor(instrument), seed=seed).run()
     if state.status != "finished":
         raise RuntimeError(f"pool campaign {store} ended {state.status}: {state.finish_reason}")
     mapped = sum(1 for p in state.proposals.values() if p.proposal.target_spot is None)

@@ -24,8 +24,8 @@ from ophyd_async.core import (
     soft_signal_rw,
 )
 
+from instruments.recorded.fe_ga_pd import load_fe_ga_pd, read_table
 from instruments.reduction.reducer import Document, Reduction, ReductionError, run_documents
-from instruments.reduction.xrd_phase_mapping import load_fe_ga_pd, read_table
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,13 @@ from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.metrics import fowlkes_mallows_score
 from sklearn.neighbors import kneighbors_graph
 
-from instruments.reduction.xrd_phase_mapping import (
-    COMPOSITION_NEIGHBOURS,
+from instruments.recorded.fe_ga_pd import (
     FE_GA_PD_COMPOSITIONS,
     FE_GA_PD_DFT_REGIONS,
     FE_GA_PD_XRD,
-    component_weights,
     load_fe_ga_pd,
-    map_phases,
 )
+from instruments.reduction.xrd_phase_mapping import COMPOSITION_NEIGHBOURS, component_weights, map_phases
 
 # /work/main/tests/instruments/<this file>: parents[3] is /work, where the shared data live.
 FE_GA_PD_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "fe-ga-pd"

@@ -3,6 +3,9 @@
 import csv
 import json
 import math
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -104,10 +107,10 @@ def test_wrong_names_and_missing_values_are_named(tmp_path):
         load_pool(path, ["x", "y"], [("f", "up")])
 
     holes = [*REPLICATED[:3], (1.0, 0.0, "nan"), *REPLICATED[4:]]
-    with pytest.raises(ValueError, match=r"data row 3 .*'f'"):
+    with pytest.raises(ValueError, match=r"data row 3 .*'f'.*remove or fill the rows"):
         load_pool(write_csv(tmp_path / "nan.csv", holes), ["x", "y"], [("f", "max")])
     blank = [*REPLICATED[:4], (0.0, "", 7.0), *REPLICATED[5:]]
-    with pytest.raises(ValueError, match=r"data row 4.*y"):
+    with pytest.raises(ValueError, match=r"data row 4.*y.*remove or fill the rows"):
         load_pool(write_csv(tmp_path / "blank.csv", blank), ["x", "y"], [("f", "max")])
     with pytest.raises(ValueError, match="budget"):
         pool_replay(path, ["x", "y"], [("f", "max")], policy="random", budget=len(REPLICATED))
@@ -201,3 +204,23 @@ def test_the_command_line_prints_one_json_object_and_refuses_bad_objectives(tmp_
     assert result.exit_code == 2 and "'y:biggest' is not NAME:max or NAME:min" in result.output
     result = junkan("replay", "--pool", path, "--inputs", "A,B,Z", "--objectives", "y:max")
     assert result.exit_code == 2 and "'Z'" in result.output and "'A'" in result.output
+
+
+@pytest.mark.integration
+def test_the_command_line_summary_is_readable_and_the_model_stacks_warnings_go_to_the_store(tmp_path):
+    """A table without replicates reports no noise: GPyTorch warns of it at every fit, and those lines
+    once buried the summary. They are counted into each seed's warnings.log, as `junkan run` does, and
+    the spawned workers end without leaking semaphores."""
+    path = write_csv(tmp_path / "bump.csv", simplex_table(12, {"y": bump((0.6, 0.3, 0.1), 0.15)}))
+    junkan = Path(sys.executable).parent / "junkan"
+    done = subprocess.run(
+        [junkan, "replay", "--pool", path, "--inputs", "A,B,C", "--objectives", "y:max",
+         "--budget", "8", "--seeds", "1", "--store", tmp_path / "stores"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    to_best = r"measurements to the best condition \(median\): \d+(\.5)? \(random \d+(\.5)?\); AF \d+\.\d\d\n"
+    assert re.search(to_best, done.stdout), done.stdout
+    assert re.search(r"top 5 % found by the budget: \d+% \(random \d+%\); EF (\d+\.\d\d|-)\n", done.stdout)
+    assert "Warning" not in done.stderr and "leaked" not in done.stderr, done.stderr
+    assert "NumericalWarning" in (tmp_path / "stores" / "seed-0" / "warnings.log").read_text()
