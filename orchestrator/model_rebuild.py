@@ -4,6 +4,7 @@ Not borrowed from a running loop: the policy is made from the campaign file and 
 first k observations, which (the refit schedule depending on k only) gives the model the loop had
 after its k-th measurement. The dashboard draws it and `campaign_best` ranks conditions by it."""
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,7 +33,9 @@ def rebuild_model(spec: CampaignSpec, seed: int, observations: Sequence[Observat
         return RebuiltModel(None, k, f"policy {spec.policy.kind!r} keeps no model")
     needed = max(2, policy.n_sobol)
     try:
-        update = policy.tell(list(observations))
+        with warnings.catch_warnings():  # the loop's fits warned (and counted) the same when it ran
+            warnings.simplefilter("ignore")
+            update = policy.tell(list(observations))
     except Exception as exc:  # the loop's own fault rules dealt with it; a report falls back
         return RebuiltModel(None, k, f"the model could not be rebuilt from the log: {exc}")
     if update is None:

@@ -108,7 +108,15 @@ def _value(name: str, mean: float, sd: float, units: dict[str, str]) -> str:
 
 
 def _composition(condition: dict[str, float]) -> str:
-    return " ".join(f"{e}{v:.3f}" for e, v in condition.items())
+    """Elements as a formula (Fe0.800 Ga0.200), process parameters as name=value; coordinates whose
+    names start with '_' are the design space's own (a box table's placeholder binary), not shown."""
+    shown = {n: v for n, v in condition.items() if not n.startswith("_")}
+    return " ".join(f"{n}{v:.3f}" if _is_element(n) else f"{n}={v:.4g}" for n, v in shown.items())
+
+
+def _is_element(name: str) -> bool:
+    """A chemical symbol's shape: one capital, or a capital and a small letter."""
+    return name.isalpha() and name[:1].isupper() and len(name) <= 2 and name[1:].islower() == (len(name) == 2)
 
 
 def _median(values: list[float]) -> float | None:

@@ -193,3 +193,13 @@ def test_several_objectives_give_the_pareto_set_by_posterior_mean():
     ):
         assert m.mean["magnetization"] == pytest.approx(magnetization, abs=0.05)
         assert m.mean["magnetostriction"] == pytest.approx(magnetostriction, abs=2.0)
+
+
+def test_a_condition_reads_as_a_formula_and_named_process_parameters_without_the_tables_placeholder():
+    from orchestrator.status_report import _composition
+
+    assert _composition({"Fe": 0.7, "Ga": 0.2, "Pd": 0.1}) == "Fe0.700 Ga0.200 Pd0.100"
+    box_row = {"_pool_placeholder_a": 0.5, "_pool_placeholder_b": 0.5, "temperature_C": 667.746}
+    box_row["time_min"] = 5.4
+    assert _composition(box_row) == "temperature_C=667.7 time_min=5.4"
+    assert _composition({"Fe": 0.8, "Pd": 0.2, "anneal_K": 873.15}) == "Fe0.800 Pd0.200 anneal_K=873.1"

@@ -211,7 +211,9 @@ function ternaryLayout(plane, title) {
 }
 
 function conditionText(condition) {
-  return Object.entries(condition).map(([k, v]) => `${k} ${fmt(v, 3)}`).join(" ");
+  // names starting with "_" are the design space's own (a box table's placeholder binary)
+  return Object.entries(condition).filter(([k]) => !k.startsWith("_"))
+    .map(([k, v]) => `${k} ${fmt(v, 3)}`).join(" ");
 }
 
 function gridCondition(model, i) {
