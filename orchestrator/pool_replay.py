@@ -524,8 +524,16 @@ def pool_replay(
         policy_runs = random_runs
     else:
         jobs = [(table, policy, s, budget, kept[s]) for s in range(seeds)]
-        with multiprocessing.get_context("spawn").Pool(n_workers) as processes:
+        processes = multiprocessing.get_context("spawn").Pool(n_workers)
+        try:
             policy_runs = processes.map(_worker, jobs, chunksize=1)
+        except BaseException:
+            processes.terminate()
+            raise
+        else:
+            processes.close()  # the workers end on their own: terminated ones leaked a semaphore
+        finally:
+            processes.join()
     scored = {
         "policy": [_score(pool, targets, r["chosen"], budget) for r in policy_runs],
         "random": [_score(pool, targets, r["chosen"], budget) for r in random_runs],
