@@ -66,23 +66,25 @@ def test_two_objectives_grow_the_hypervolume_faster_than_sobol():
 
 
 def test_an_outcome_constraint_steers_proposals_into_the_feasible_region():
+    """Judged over three seeds (medians): the constrained optimum lies on the bound g = 0.3, so a
+    single campaign's share of points at or above it moves with a host's last bits (one of 18
+    perturbed paths sat exactly on 6 of 8)."""
     space = DesignSpace.from_bounds(BOUNDS)
-    policy = BayesianPolicy(
-        space,
-        [Objective("f1")],
-        {"count_time_s": 1.0},
-        seed=1,
-        n_sobol=5,
-        constraints=[OutcomeConstraint("g", ">=", 0.3)],
-        num_restarts=2,
-        raw_samples=64,
-    )
-    rows = run(policy, space, 13, np.random.default_rng(1))
-    after = [r["g"] for r in rows[5:]]
-    assert np.mean(np.array(after) >= 0.28) >= 0.75  # the unconstrained optimum has g = 0.1
-    unconstrained = BayesianPolicy(space, [Objective("f1")], {"count_time_s": 1.0}, seed=1, n_sobol=5)
-    free = [r["g"] for r in run(unconstrained, space, 13, np.random.default_rng(1))[5:]]
-    assert np.mean(after) > np.mean(free) + 0.1
+    light = {"n_sobol": 5, "num_restarts": 2, "raw_samples": 64}
+    feasible_share, constrained_g, free_g = [], [], []
+    for seed in (1, 2, 3):
+        bound = [OutcomeConstraint("g", ">=", 0.3)]
+        policy = BayesianPolicy(
+            space, [Objective("f1")], {"count_time_s": 1.0}, seed, constraints=bound, **light
+        )
+        after = np.array([r["g"] for r in run(policy, space, 13, np.random.default_rng(seed))[5:]])
+        feasible_share.append(np.mean(after >= 0.28))  # the unconstrained optimum has g = 0.1
+        constrained_g.append(after.mean())
+        unconstrained = BayesianPolicy(space, [Objective("f1")], {"count_time_s": 1.0}, seed, **light)
+        free = run(unconstrained, space, 13, np.random.default_rng(seed))[5:]
+        free_g.append(np.mean([r["g"] for r in free]))
+    assert np.median(feasible_share) >= 0.75
+    assert np.median(constrained_g) > np.median(free_g) + 0.1
 
 
 @pytest.mark.parametrize(

@@ -100,22 +100,20 @@ def test_a_prior_that_vetoes_a_region_is_never_proposed_there():
 
 
 def test_a_prior_that_down_weights_shifts_choices_without_forbidding():
+    """Judged by the median over three seeds of the model-chosen points' mean Ga: one campaign's
+    mean moved between 0.06 and 0.125 (the plain one's 0.14) with a host's last bits."""
     space = DesignSpace.from_bounds(BOUNDS)
 
     def prefer_low_ga(x: np.ndarray) -> np.ndarray:
         return np.exp(-x[:, 1] / 0.1)
 
-    weighted = BayesianPolicy(
-        space,
-        [Objective("y")],
-        {"count_time_s": 1.0},
-        seed=3,
-        n_sobol=4,
-        num_restarts=2,
-        raw_samples=64,
-        prior=prefer_low_ga,
-    )
-    plain = BayesianPolicy(
-        space, [Objective("y")], {"count_time_s": 1.0}, seed=3, n_sobol=4, num_restarts=2, raw_samples=64
-    )
-    assert run(weighted, space, 10, seed=3)[4:, 1].mean() < run(plain, space, 10, seed=3)[4:, 1].mean()
+    light = {"n_sobol": 4, "num_restarts": 2, "raw_samples": 64}
+    weighted_ga, plain_ga = [], []
+    for seed in (3, 4, 5):
+        weighted = BayesianPolicy(
+            space, [Objective("y")], {"count_time_s": 1.0}, seed=seed, prior=prefer_low_ga, **light
+        )
+        plain = BayesianPolicy(space, [Objective("y")], {"count_time_s": 1.0}, seed=seed, **light)
+        weighted_ga.append(run(weighted, space, 10, seed=seed)[4:, 1].mean())
+        plain_ga.append(run(plain, space, 10, seed=seed)[4:, 1].mean())
+    assert np.median(weighted_ga) < np.median(plain_ga)
