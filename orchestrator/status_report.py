@@ -116,7 +116,7 @@ def _composition(condition: dict[str, float]) -> str:
 
 def _is_element(name: str) -> bool:
     """A chemical symbol's shape: one capital, or a capital and a small letter."""
-    return name.isalpha() and name[:1].isupper() and len(name) <= 2 and name[1:].islower() == (len(name) == 2)
+    return len(name) <= 2 and name.isalpha() and name.istitle()
 
 
 def _median(values: list[float]) -> float | None:
