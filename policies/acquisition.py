@@ -18,8 +18,8 @@ class PriorWeightedAcquisition(AcquisitionFunction):
 
     The prior is a plain function of compositions, so the gradient of its log weight is taken by
     central differences (`_LogWeight`): with the weight in the value but not in the gradient, the
-    optimiser's line searches disagreed with its steps, and one ask took up to 40 s and 4,000
-    evaluations instead of about 0.3 s (`tests/policies/test_domain_knowledge.py`, seed 4). Across
+    optimiser's line searches disagreed with its steps, and one ask took up to 67 s and 21,980
+    evaluations; now at most 0.21 s and 62 (`benchmarks/prior_decisions.py`, BENCHMARKS.md). Across
     a veto's edge the difference is set to 0: a vetoed point is not a slope to climb. A proposal that
     still lands on a vetoed point is replaced by the best allowed candidate of a Sobol pool.
     """
