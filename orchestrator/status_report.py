@@ -66,15 +66,15 @@ def summary_lines(
     objectives = list(state.objectives)
     by = "model" if best.by == "model" else "readings"
     if len(objectives) == 1 and best.best is not None:
-        line(f"best ({by})", _condition_text(best.best, objectives, state.units))
+        line(f"best ({by})", _condition_text(best.best, objectives, state.units, state.elements))
     elif best.pareto:
         line(f"pareto ({by})", f"{len(best.pareto)} condition(s), none bettered in every objective")
         for estimate in best.pareto[:PARETO_SHOWN]:
-            line("", _condition_text(estimate, objectives, state.units))
+            line("", _condition_text(estimate, objectives, state.units, state.elements))
     if best.by == "reading" and best.reason and best.pareto:
         line("", f"(by reading: {best.reason})")
     if best.reading is not None:
-        line("best reading", _reading_text(best.reading, objectives[0], state.units))
+        line("best reading", _reading_text(best.reading, objectives[0], state.units, state.elements))
     if state.duty_cycle is not None:
         line(
             "duty cycle",
@@ -87,36 +87,33 @@ def summary_lines(
     return lines
 
 
-def _condition_text(estimate: ConditionEstimate, objectives: list[str], units: dict[str, str]) -> str:
+def _condition_text(
+    estimate: ConditionEstimate, objectives: list[str], units: dict[str, str], elements: list[str]
+) -> str:
     values = ", ".join(
         _value(n, estimate.mean[n], estimate.sd[n], units) for n in objectives if n in estimate.mean
     )
     times = "once" if estimate.n_measured == 1 else f"{estimate.n_measured}x"
-    return (
-        f"{values} at {_composition(estimate.condition)} (measured {times}, first {estimate.proposal_ids[0]})"
-    )
+    where = _composition(estimate.condition, elements)
+    return f"{values} at {where} (measured {times}, first {estimate.proposal_ids[0]})"
 
 
-def _reading_text(reading: Observation, objective: str, units: dict[str, str]) -> str:
+def _reading_text(reading: Observation, objective: str, units: dict[str, str], elements: list[str]) -> str:
     sd = max(reading.variances.get(objective, 0.0), 0.0) ** 0.5
     value = _value(objective, reading.values[objective], sd, units)
-    return f"{value} at {_composition(reading.condition)} ({reading.proposal_id}, one reading)"
+    return f"{value} at {_composition(reading.condition, elements)} ({reading.proposal_id}, one reading)"
 
 
 def _value(name: str, mean: float, sd: float, units: dict[str, str]) -> str:
     return f"{name} = {mean:.4g} ± {sd:.2g} {units.get(name, '')}".rstrip()
 
 
-def _composition(condition: dict[str, float]) -> str:
-    """Elements as a formula (Fe0.800 Ga0.200), process parameters as name=value; coordinates whose
-    names start with '_' are the design space's own (a box table's placeholder binary), not shown."""
+def _composition(condition: dict[str, float], elements: list[str]) -> str:
+    """The campaign's elements as a formula (Fe0.800 Ga0.200), process parameters as name=value;
+    coordinates whose names start with '_' are the design space's own (a box table's placeholder
+    binary), not shown."""
     shown = {n: v for n, v in condition.items() if not n.startswith("_")}
-    return " ".join(f"{n}{v:.3f}" if _is_element(n) else f"{n}={v:.4g}" for n, v in shown.items())
-
-
-def _is_element(name: str) -> bool:
-    """A chemical symbol's shape: one capital, or a capital and a small letter."""
-    return len(name) <= 2 and name.isalpha() and name.istitle()
+    return " ".join(f"{n}{v:.3f}" if n in elements else f"{n}={v:.4g}" for n, v in shown.items())
 
 
 def _median(values: list[float]) -> float | None:

@@ -198,8 +198,10 @@ def test_several_objectives_give_the_pareto_set_by_posterior_mean():
 def test_a_condition_reads_as_a_formula_and_named_process_parameters_without_the_tables_placeholder():
     from orchestrator.status_report import _composition
 
-    assert _composition({"Fe": 0.7, "Ga": 0.2, "Pd": 0.1}) == "Fe0.700 Ga0.200 Pd0.100"
+    assert _composition({"Fe": 0.7, "Ga": 0.2, "Pd": 0.1}, ["Fe", "Ga", "Pd"]) == "Fe0.700 Ga0.200 Pd0.100"
     box_row = {"_pool_placeholder_a": 0.5, "_pool_placeholder_b": 0.5, "temperature_C": 667.746}
     box_row["time_min"] = 5.4
-    assert _composition(box_row) == "temperature_C=667.7 time_min=5.4"
-    assert _composition({"Fe": 0.8, "Pd": 0.2, "anneal_K": 873.15}) == "Fe0.800 Pd0.200 anneal_K=873.1"
+    placeholders = ["_pool_placeholder_a", "_pool_placeholder_b"]
+    assert _composition(box_row, placeholders) == "temperature_C=667.7 time_min=5.4"
+    film = {"Fe": 0.8, "Pd": 0.2, "T": 873.15}  # a process parameter named like a symbol stays one
+    assert _composition(film, ["Fe", "Pd"]) == "Fe0.800 Pd0.200 T=873.1"
