@@ -67,6 +67,7 @@ from typing import Any
 
 import numpy as np
 
+from orchestrator.campaign_scores import paired_outcomes
 from orchestrator.pool_replay import (
     Pool,
     ReplicateServer,
@@ -396,7 +397,8 @@ def run_table(table: Table, directory: Path, seeds: int, budget: int) -> dict[st
         "botorch": (reference["n_to_best"], reference["top5_fraction"]),
         "random": (junkan["random_n_to_best"], junkan["random_top5_fraction"]),
     }
-    pairs = list(zip(junkan["n_to_best"], reference["n_to_best"], strict=True))
+    # fewer measurements to the best wins: compared as negated counts
+    versus = paired_outcomes(-np.array(junkan["n_to_best"], float), -np.array(reference["n_to_best"], float))
     return {
         "table": table.name,
         "description": table.description,
@@ -418,11 +420,7 @@ def run_table(table: Table, directory: Path, seeds: int, budget: int) -> dict[st
             }
             for agent, (n, top) in runs.items()
         },
-        "junkan_vs_botorch": {
-            "wins": sum(a < b for a, b in pairs),
-            "losses": sum(a > b for a, b in pairs),
-            "ties": sum(a == b for a, b in pairs),
-        },
+        "junkan_vs_botorch": dict(zip(("wins", "losses", "ties"), versus, strict=True)),
         "junkan_runtime_s": junkan["runtime_s"],
         "junkan_seconds_per_seed_median": junkan["seconds_per_seed_median"],
         "junkan_mapped_to_nearest_per_seed": junkan["mapped_to_nearest_per_seed"],
