@@ -78,9 +78,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
-    import policies.bayesian as bayesian
+    import policies.acquisition as acquisition
 
-    bayesian.PriorWeightedAcquisition = _Counted  # count every evaluation the optimiser asks for
+    acquisition.PriorWeightedAcquisition = _Counted  # count every evaluation the optimiser asks for
     result = {}
     for name in PRIORS:
         runs = [campaign(name, seed, args.steps) for seed in range(args.seeds)]

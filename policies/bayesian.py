@@ -11,17 +11,10 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from botorch.acquisition import AcquisitionFunction
-from botorch.acquisition.logei import qLogNoisyExpectedImprovement
-from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
-from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
-from botorch.acquisition.objective import GenericMCObjective
 from botorch.models.model import Model
-from botorch.optim import optimize_acqf
-from botorch.optim.initializers import initialize_q_batch
-from botorch.sampling import SobolQMCNormalSampler
 
-from policies.acquisition import CompositionPrior, PriorWeightedAcquisition, acquisition_values
+from policies.acquisition import CompositionPrior, NoisyAcquisition
+from policies.continuous_choice import ContinuousChoice
 from policies.cost_aware import CostAwareChoice
 from policies.count_time import CountTimeRule, count_time, rate_model
 from policies.noise import KnownNoise, LogNormalVariance, NoiseModel
@@ -56,9 +49,6 @@ class OutcomeConstraint:
     bound: float
 
 
-MAX_BASELINE = 32  # observed points the noisy acquisitions integrate over
-
-
 def initial_design_size(space: DesignSpace) -> int:
     """Space-filling points before the first model: one more than the free coordinates that can
     vary (d + 1, the fewest that span them), and at least 2 (a GP needs two points).
@@ -73,7 +63,7 @@ def initial_design_size(space: DesignSpace) -> int:
     return max(2, int(((bounds[1] - bounds[0]) > 1e-9).sum()) + 1)
 
 
-class BayesianPolicy(CostAwareChoice, StagnationRules):
+class BayesianPolicy(NoisyAcquisition, ContinuousChoice, CostAwareChoice, StagnationRules):
     """The decision-maker of a campaign. Fits on `tell`, proposes on `ask`, checkpoints exactly."""
 
     name = "bayesian"
@@ -229,157 +219,6 @@ class BayesianPolicy(CostAwareChoice, StagnationRules):
                     proposals.append(chosen)
                     pending_x.append(self.space.as_point(chosen.condition))
         return proposals
-
-    def _constraint_callables(self) -> list:
-        callables = []
-        for constraint in self.constraints:
-            index = self.outcomes.index(constraint.outcome)
-            sign = self._signs()[index]  # the model sees sign * value
-            bound = sign * constraint.bound
-            upper = (constraint.sense == "<=") == (sign > 0)
-            if upper:
-                callables.append(lambda z, i=index, b=bound: z[..., i] - b)
-            else:
-                callables.append(lambda z, i=index, b=bound: b - z[..., i])
-        return callables
-
-    def signed_reference_point(self) -> list[float]:
-        """In model units (sign * warp): the thresholds where given (and the warp applies to
-        them); otherwise just below the worst observed value of each objective."""
-        y = self._model_values[:, : len(self.objectives)]
-        reference = []
-        for j, objective in enumerate(self.objectives):
-            fitted = self.surrogates.current[objective.name]
-            given = np.array([self.reference_point.get(objective.name, np.nan)])
-            if np.isfinite(given).all() and fitted.warp.applies_to(given):
-                reference.append(float(fitted.sign * fitted.warp.forward(given)[0]))
-            else:
-                span = float(np.ptp(y[:, j])) or 1.0
-                reference.append(float(y[:, j].min() - 0.1 * span))
-        return reference
-
-    def acquisition(self, x_pending: torch.Tensor | None, seed: int) -> AcquisitionFunction:
-        # Baseline pruning draws its samples from torch's global generator: seed it, so that a
-        # resumed or replayed policy builds the same acquisition (measured: it did not, before).
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
-            base = self._base_acquisition(x_pending, seed)
-        return base if self.prior is None else PriorWeightedAcquisition(base, self.prior, self.space)
-
-    def _baseline(self) -> torch.Tensor:
-        """The observed points the noisy acquisition integrates over: all of them up to
-        `MAX_BASELINE`, else those the model thinks best (fewest others dominating their posterior
-        mean). Building qLogNEHVI over 1,000 points took 12-25 s here; the incumbents are what matter."""
-        x = self._training_x()
-        if len(x) <= MAX_BASELINE:
-            return x
-        if self._baseline_cache[0] == self.model_id:
-            return self._baseline_cache[1]
-        assert self.model is not None
-        m = len(self.objectives)
-        mean = self._posterior_mean(x)[..., :m]
-        dominated_by = (
-            (mean.unsqueeze(0) >= mean.unsqueeze(1)).all(-1) & (mean.unsqueeze(0) > mean.unsqueeze(1)).any(-1)
-        ).sum(dim=1)
-        # fewest dominators first; among equals, the larger summed mean first
-        order = np.lexsort((-mean.sum(-1).numpy(), dominated_by.numpy()))
-        self._baseline_cache = (self.model_id, x[torch.as_tensor(order[:MAX_BASELINE])])
-        return self._baseline_cache[1]
-
-    def _base_acquisition(self, x_pending: torch.Tensor | None, seed: int) -> AcquisitionFunction:
-        assert self.model is not None
-        sampler = SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=seed)
-        constraints = self._constraint_callables() or None
-        if len(self.objectives) == 1:
-            objective = GenericMCObjective(lambda z, X=None: z[..., 0]) if len(self.outcomes) > 1 else None
-            return qLogNoisyExpectedImprovement(
-                self.model,
-                X_baseline=self._baseline(),
-                sampler=sampler,
-                objective=objective,
-                X_pending=x_pending,
-                constraints=constraints,
-                prune_baseline=True,
-            )
-        return qLogNoisyExpectedHypervolumeImprovement(
-            self.model,
-            ref_point=self.signed_reference_point(),
-            X_baseline=self._baseline(),
-            sampler=sampler,
-            objective=IdentityMCMultiOutputObjective(outcomes=list(range(len(self.objectives)))),
-            constraints=constraints,
-            X_pending=x_pending,
-            prune_baseline=True,
-        )
-
-    def _optimise(
-        self,
-        q: int,
-        pending: list[np.ndarray],
-        acqf: AcquisitionFunction | None = None,
-        starts: torch.Tensor | None = None,
-    ) -> list[Proposal]:
-        """Continuous optimisation of q points; from `starts` (restarts x q x d) when given, which
-        saves the raw-sample search that otherwise picks the starting points."""
-        assert self.model is not None
-        seed = self._step_seed("ask")
-        if acqf is None:
-            x_pending = (
-                torch.tensor(self.space.to_free(np.array(pending)), dtype=torch.float64) if pending else None
-            )
-            acqf = self.acquisition(x_pending, seed)
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
-            if starts is None:
-                starts = self._starts(acqf, q, seed)
-            candidates, _ = optimize_acqf(
-                acqf,
-                bounds=self.space.free_bounds(),
-                q=q,
-                num_restarts=len(starts),
-                batch_initial_conditions=starts,
-                inequality_constraints=self.space.inequality_constraints(),
-                options={"seed": seed},
-                # L-BFGS-B stopping in a line search keeps the best point it reached; BoTorch's
-                # retry would need fresh starts of its own, so with ours it only warns, misleadingly
-                retry_on_optimization_warning=False,
-            )
-        if isinstance(acqf, PriorWeightedAcquisition):
-            candidates = self._replace_vetoed(acqf, candidates, seed)
-        with torch.no_grad():
-            values = [float(acqf(c.view(1, -1))) for c in candidates]
-            reasons = self._reasons(candidates)
-        compositions = self.space.project(self.space.from_free(candidates.numpy()))
-        return [self._proposal(x, r, v) for x, r, v in zip(compositions, reasons, values, strict=True)]
-
-    def _starts(self, acqf: AcquisitionFunction, q: int, seed: int) -> torch.Tensor:
-        """`num_restarts` starting q-batches picked, as BoTorch picks them (`initialize_q_batch`),
-        from `raw_samples` Sobol q-batches of the design space. BoTorch's own raw samples on a
-        constrained space come from a hit-and-run chain with 10,000 burn-in steps: 2-3 s of every
-        ask on two to four elements, for points less evenly spread than Sobol's."""
-        raw = SobolSampler(self.space, seed).draw(self.raw_samples * q)
-        batches = torch.tensor(self.space.to_free(raw), dtype=torch.float64).view(self.raw_samples, q, -1)
-        values = acquisition_values(acqf, batches)
-        starts, _ = initialize_q_batch(batches, values, n=min(self.num_restarts, self.raw_samples))
-        return starts
-
-    def _replace_vetoed(
-        self, acqf: PriorWeightedAcquisition, candidates: torch.Tensor, seed: int, pool_size: int = 512
-    ) -> torch.Tensor:
-        vetoed = acqf.weights(candidates) <= 0
-        if not bool(vetoed.any()):
-            return candidates
-        pool = SobolSampler(self.space, seed).draw(pool_size)
-        free = torch.tensor(self.space.to_free(pool), dtype=torch.float64)
-        allowed = free[acqf.weights(free) > 0]
-        if len(allowed) == 0:
-            raise RuntimeError("the prior vetoes every candidate of the design space")
-        with torch.no_grad():
-            scores = acqf(allowed.unsqueeze(1))
-        best = allowed[torch.argsort(scores, descending=True)[: int(vetoed.sum())]]
-        replaced = candidates.clone()
-        replaced[vetoed] = best
-        return replaced
 
     def _posterior_mean(self, x: torch.Tensor) -> torch.Tensor:
         assert self.model is not None
