@@ -5,7 +5,7 @@ Rohr et al. 2020) factors against random, and two campaigns' scores compared see
 are signed: every objective maximised."""
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from scipy import stats
@@ -57,6 +57,16 @@ def top_set(signed: np.ndarray) -> np.ndarray:
 def found_fraction(measured: Iterable[int], top: np.ndarray) -> float:
     """The share of the top set (a bool per condition) among the measured conditions."""
     return len(set(measured) & set(np.flatnonzero(top).tolist())) / int(top.sum())
+
+
+def found_curve(measured: Sequence[int], top: np.ndarray) -> np.ndarray:
+    """`found_fraction` after each measurement: how soon the top set is found, not only how much of it."""
+    seen: set[int] = set()
+    new_hits = []
+    for i in measured:
+        new_hits.append(bool(top[i]) and i not in seen)
+        seen.add(i)
+    return np.cumsum(np.array(new_hits, dtype=float)) / int(top.sum())
 
 
 def acceleration_factor(random_n: float, policy_n: float) -> float:

@@ -54,9 +54,11 @@ Metrics (seeds 0 .. seeds-1 for the policy and for random; conditions scored by 
   `n_to_best` is the measurement at which it first reaches the whole table's hypervolume; the top 5 %
   are the first Pareto fronts (non-dominated sorting) holding at least ceil(5 % x conditions).
 
-AF = median n_to_best of random / median of the policy (a bound when a median is censored); EF (Rohr et
-al. 2020) = median fraction of the top 5 % the policy measured within the budget / random's (None when
-random's median fraction is 0). Seeds run in spawned processes (at most 2), one torch thread each.
+`top5_fraction_curve` is the median share of the top 5 % measured after each measurement (the EF of any
+smaller budget). AF = median n_to_best of random / median of the policy (a bound when a median is
+censored); EF (Rohr et al. 2020) = median fraction of the top 5 % the policy measured within the budget /
+random's (None when random's median fraction is 0). Seeds run in spawned processes (at most 2), one torch
+thread each.
 """
 
 import math
@@ -73,6 +75,7 @@ import numpy as np
 from orchestrator.campaign_scores import (
     acceleration_factor,
     enhancement_factor,
+    found_curve,
     found_fraction,
     pareto_ranks,
     progress,
@@ -541,6 +544,8 @@ def pool_replay(
     n_best = {k: [s[0] for s in v] for k, v in scored.items()}
     top5 = {k: [s[1] for s in v] for k, v in scored.items()}
     curves = {k: np.array([s[2] for s in v]) for k, v in scored.items()}
+    runs = {"policy": policy_runs, "random": random_runs}
+    found = {k: np.array([found_curve(r["chosen"], targets.top) for r in v]) for k, v in runs.items()}
     median_n = {k: float(np.median(v)) for k, v in n_best.items()}
     median_top5 = {k: float(np.median(v)) for k, v in top5.items()}
     censored = {k: sum(n > budget for n in v) for k, v in n_best.items()}
@@ -586,6 +591,9 @@ def pool_replay(
         "curve": "hypervolume" if several else "best_so_far",
         "median_curve": [float(v) for v in np.median(curves["policy"], axis=0)],
         "random_median_curve": [float(v) for v in np.median(curves["random"], axis=0)],
+        # the median share of the top 5 % measured after each measurement: EF at any smaller budget
+        "top5_fraction_curve": [float(v) for v in np.median(found["policy"], axis=0)],
+        "random_top5_fraction_curve": [float(v) for v in np.median(found["random"], axis=0)],
         "mapped_to_nearest_per_seed": [r["mapped_to_nearest"] for r in policy_runs],
         "seconds_per_seed_median": float(np.median([r["seconds"] for r in policy_runs])),
         "stores": [r.get("store") for r in policy_runs]

@@ -8,6 +8,7 @@ import pytest
 from orchestrator.campaign_scores import (
     acceleration_factor,
     enhancement_factor,
+    found_curve,
     found_fraction,
     paired_outcomes,
     progress,
@@ -40,6 +41,15 @@ def test_found_fraction_af_and_ef():
     assert acceleration_factor(30.0, 10.0) == 3.0
     assert enhancement_factor(0.6, 0.2) == pytest.approx(3.0)
     assert enhancement_factor(0.6, 0.0) is None
+
+
+def test_the_found_curve_counts_each_top_condition_once_when_first_measured():
+    top = np.array([True, True, False, False])
+    # condition 0 measured twice counts once; its end equals found_fraction over the whole run
+    curve = found_curve([2, 0, 0, 3, 1], top)
+    np.testing.assert_allclose(curve, [0.0, 0.5, 0.5, 0.5, 1.0])
+    assert curve[-1] == found_fraction([2, 0, 0, 3, 1], top)
+    assert found_curve([], top).size == 0
 
 
 def test_paired_outcomes_count_wins_losses_and_ties_within_rounding():

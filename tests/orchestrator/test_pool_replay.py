@@ -200,6 +200,11 @@ def test_the_command_line_prints_one_json_object_and_refuses_bad_objectives(tmp_
         assert key in report
     assert len(report["median_curve"]) == 20
     assert np.all(np.diff(report["median_curve"]) >= 0)
+    # the top 5 % found after each measurement: never falls, and ends where the budget's share is
+    for prefix in ("", "random_"):
+        curve = report[f"{prefix}top5_fraction_curve"]
+        assert len(curve) == 20 and np.all(np.diff(curve) >= 0)
+        assert curve[-1] == report[f"{prefix}top5_fraction_at_budget"]
     result = junkan("replay", "--pool", path, "--inputs", "A,B,C", "--objectives", "y:biggest")
     assert result.exit_code == 2 and "'y:biggest' is not NAME:max or NAME:min" in result.output
     result = junkan("replay", "--pool", path, "--inputs", "A,B,Z", "--objectives", "y:max")
