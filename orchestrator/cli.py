@@ -582,12 +582,15 @@ def _replay_pool(
     if as_json:
         print(json.dumps(result))
         return
+    half = max(1, result["budget"] // 2)  # how soon: the top 5 % found early is a campaign's to use
     out.print(
         f"{result['policy']} over {data}: {result['seeds']} seeds of {result['budget']} measurements\n"
         f"measurements to the best condition (median): {result['n_to_best_median']:g} "
         f"(random {result['random_n_to_best_median']:g}); AF {_factor(result['af_median'])}\n"
         f"top 5 % found by the budget: {result['top5_fraction_at_budget']:.0%} "
-        f"(random {result['random_top5_fraction_at_budget']:.0%}); EF {_factor(result['ef_at_budget'])}",
+        f"(random {result['random_top5_fraction_at_budget']:.0%}); EF {_factor(result['ef_at_budget'])}\n"
+        f"top 5 % found by half of it ({half}): {result['top5_fraction_curve'][half - 1]:.0%} "
+        f"(random {result['random_top5_fraction_curve'][half - 1]:.0%})",
         highlight=False,
         soft_wrap=True,
     )

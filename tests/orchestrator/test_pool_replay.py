@@ -227,6 +227,7 @@ def test_the_command_line_summary_is_readable_and_the_model_stacks_warnings_go_t
     to_best = r"measurements to the best condition \(median\): \d+(\.5)? \(random \d+(\.5)?\); AF \d+\.\d\d\n"
     assert re.search(to_best, done.stdout), done.stdout
     assert re.search(r"top 5 % found by the budget: \d+% \(random \d+%\); EF (\d+\.\d\d|-)\n", done.stdout)
+    assert re.search(r"top 5 % found by half of it \(4\): \d+% \(random \d+%\)\n", done.stdout), done.stdout
     assert "Warning" not in done.stderr and "leaked" not in done.stderr, done.stderr
     for seed in (0, 1):
         assert "NumericalWarning" in (tmp_path / "stores" / f"seed-{seed}" / "warnings.log").read_text()
