@@ -405,7 +405,7 @@ def run_table(table: Table, directory: Path, seeds: int, budget: int) -> dict[st
             junkan["random_top5_fraction_curve"],
         ),
     }
-    early = budget // 3  # the share of the top 5 % found early, as the peers' EF at 20 of 60
+    early = max(1, budget // 3)  # the share of the top 5 % found early, as the peers' EF at 20 of 60
     # fewer measurements to the best wins: compared as negated counts
     versus = paired_outcomes(-np.array(junkan["n_to_best"], float), -np.array(reference["n_to_best"], float))
     return {

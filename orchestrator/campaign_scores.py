@@ -56,7 +56,8 @@ def top_set(signed: np.ndarray) -> np.ndarray:
 
 def found_fraction(measured: Iterable[int], top: np.ndarray) -> float:
     """The share of the top set (a bool per condition) among the measured conditions."""
-    return len(set(measured) & set(np.flatnonzero(top).tolist())) / int(top.sum())
+    curve = found_curve(list(measured), top)
+    return float(curve[-1]) if len(curve) else 0.0
 
 
 def found_curve(measured: Sequence[int], top: np.ndarray) -> np.ndarray:
